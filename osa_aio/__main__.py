@@ -1,0 +1,3 @@
+from osa_aio.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""Command line: parse, call, print, map errors to exit codes. No logic of its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from osa_aio import __version__
+from osa_aio.config import Config, USER_SECRETS, load_config, resolve_config_dir
+from osa_aio.errors import NotImplementedYet, OsaAioError
+from osa_aio.host import primary_address
+from osa_aio.inventory.generate import build_inventory, remove_container
+from osa_aio.inventory.query import containers
+from osa_aio.inventory.store import inventory_path, list_backups, load_inventory, save_inventory
+from osa_aio.output import format_table
+from osa_aio.secrets import fill_secrets, load_secrets
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class OsaAioGroup(click.Group):
+    """Expected errors print one line and exit 2; anything else is a bug and says so."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OsaAioError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:  # noqa: BLE001 - the last line of defence prints the traceback
+            traceback.print_exc()
+            click.echo("error: this is a bug in osa-aio; please report it with the traceback above",
+                       err=True)
+            ctx.exit(1)
+
+
+def config_dir_option(func: Callable) -> Callable:
+    """--config-dir on a subcommand too, so it works before or after the command name."""
+    return click.option("--config-dir", "config_dir", type=click.Path(file_okay=False), default=None,
+                        help="Config dir (default $OSA_AIO_CONFIG_DIR or /etc/osa-aio).")(func)
+
+
+def config_dir_of(ctx: click.Context, local: str | None) -> Path:
+    return resolve_config_dir(local or (ctx.obj or {}).get("config_dir"))
+
+
+def read_config(ctx: click.Context, local: str | None) -> Config:
+    return load_config(config_dir_of(ctx, local), host_address=primary_address())
+
+
+@click.group(cls=OsaAioGroup, context_settings=CONTEXT)
+@click.option("--config-dir", "config_dir", type=click.Path(file_okay=False), default=None,
+              help="Config dir (default $OSA_AIO_CONFIG_DIR or /etc/osa-aio).")
+@click.version_option(__version__, prog_name="osa-aio")
+@click.pass_context
+def cli(ctx: click.Context, config_dir: str | None) -> None:
+    """osa-aio: an all-in-one OpenStack in LXC containers, openstack-ansible style.
+
+    Typical use: `osa-aio bootstrap && osa-aio run`.
+    """
+    ctx.obj = {"config_dir": config_dir}
+
+
+@cli.command()
+@config_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the inventory JSON (with --list: the rows).")
+@click.option("--list", "as_list", is_flag=True, help="Print a table of containers.")
+@click.option("--check", is_flag=True, help="Validate config and env.d; change nothing.")
+@click.option("--remove", "remove", metavar="NAME", help="Remove one container from the inventory.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_context
+def inventory(ctx: click.Context, config_dir: str | None, as_json: bool, as_list: bool, check: bool,
+              remove: str | None, strict: bool) -> None:
+    """Build or update the inventory from the config dir and show it.
+
+    Names, addresses and MACs already saved never change; raising an affinity adds containers.
+    """
+    directory = config_dir_of(ctx, config_dir)
+    if remove:
+        _remove(directory, remove)
+        return
+    config = read_config(ctx, config_dir)
+    inv, warnings = build_inventory(config, load_inventory(directory))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if strict and warnings:
+        raise OsaAioError(f"{len(warnings)} warning(s) with --strict", hint="see the warnings above")
+    if check:
+        click.echo("Configuration ok")
+        return
+    written = save_inventory(directory, inv)
+    if as_json and not as_list:
+        click.echo(json.dumps(inv, indent=2, sort_keys=True))
+        return
+    rows = containers(inv)
+    if as_json:
+        click.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    click.echo(format_table(["NAME", "TYPE", "HOST", "MANAGEMENT IP"],
+                            [(r.name, r.container_type, r.host, r.management_address) for r in rows]))
+    if not as_list:
+        state = "saved" if written else "unchanged"
+        click.echo(f"\n{len(rows)} containers; inventory {state}: {inventory_path(directory)}")
+
+
+def _remove(directory: Path, name: str) -> None:
+    saved = load_inventory(directory)
+    if saved is None:
+        raise OsaAioError("there is no saved inventory", file=str(inventory_path(directory)),
+                          hint="run `osa-aio inventory` first")
+    save_inventory(directory, remove_container(saved, name))
+    backup = list_backups(directory)[-1]
+    click.echo(f"Removed {name} from the inventory (backup: {backup}).")
+    click.echo("Note: a run while the affinity still asks for it adds a container back; "
+               "lower the affinity to keep it gone.")
+
+
+@cli.command()
+@config_dir_option
+@click.option("--check", is_flag=True, help="List empty secrets; change nothing.")
+@click.pass_context
+def secrets(ctx: click.Context, config_dir: str | None, check: bool) -> None:
+    """Fill every empty value of user_secrets.yml with a random one (values never printed)."""
+    path = config_dir_of(ctx, config_dir) / USER_SECRETS
+    if not path.exists():
+        raise OsaAioError("missing", file=str(path), hint="copy user_config/user_secrets.yml from osa-aio")
+    if check:
+        empty = sorted(key for key, value in load_secrets(path).items() if value is None)
+        click.echo(f"{len(empty)} empty: {', '.join(empty)}" if empty else "No empty secrets")
+        return
+    filled = fill_secrets(path)
+    click.echo(f"Filled {len(filled)} secrets in {path}" + (f": {', '.join(filled)}" if filled else ""))
+
+
+def _not_yet(name: str, summary: str, milestone: str) -> None:
+    """A command of a later milestone: visible in --help, refuses to run."""
+
+    @cli.command(name=name, help=f"{summary} (not implemented yet: {milestone}).",
+                 context_settings={**CONTEXT, "ignore_unknown_options": True, "allow_extra_args": True})
+    @click.pass_context
+    def command(ctx: click.Context) -> None:
+        raise NotImplementedYet(f"`osa-aio {name}` is not implemented yet", hint=f"it arrives with {milestone}")
+
+
+for _name, _summary, _milestone in [
+    ("bootstrap", "Prepare the host: bridges, NAT, base image, config dir", "the host/LXC milestone"),
+    ("run", "Create the containers and deploy the services", "the host/LXC and services milestones"),
+    ("list", "List osa-aio's containers with state and addresses", "the host/LXC milestone"),
+    ("attach", "Open a shell or run a command in a container", "the host/LXC milestone"),
+    ("destroy", "Destroy containers, or everything with --all", "the host/LXC milestone"),
+    ("verify", "Check that every service answers through the VIP", "the services milestone"),
+    ("openrc", "Print the admin openrc for use on the host", "the services milestone"),
+    ("haproxy", "Show HAProxy backends; drain or enable one", "the developer-workflows milestone"),
+    ("rebuild", "Recreate a container or type, same names and addresses", "the developer-workflows milestone"),
+    ("dev", "Run a service from a source checkout", "the developer-workflows milestone"),
+]:
+    _not_yet(_name, _summary, _milestone)
+
+
+def main() -> None:
+    cli(prog_name="osa-aio")
+
+
+if __name__ == "__main__":
+    main()

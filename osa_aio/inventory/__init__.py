@@ -1,0 +1,1 @@
+"""Inventory: env.d skeletons + user config -> containers, groups and addresses (pure)."""

@@ -1,0 +1,340 @@
+"""Build the inventory: a pure function of the Config and the saved inventory.
+
+Output follows openstack-ansible's layout: groups with ``hosts``/``children`` and
+``_meta.hostvars``. Saved containers keep their names, addresses and MACs; new ones get
+deterministic names and the lowest free addresses; nothing saved is dropped unless asked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import netaddr
+
+from osa_aio.config import Config, HostEntry, ProviderNetwork
+from osa_aio.errors import InventoryError, UnknownTarget
+from osa_aio.inventory.ipam import Pool
+from osa_aio.inventory.query import group_members
+from osa_aio.inventory.naming import MAX_HOSTNAME, container_mac, container_name, normalize
+
+CONTAINER_TECH = "lxc"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How many containers of one type a host should carry, and the host group that asked."""
+
+    host: str
+    container_type: str
+    count: int
+    group: str
+
+
+def build_inventory(config: Config, previous: dict | None) -> tuple[dict, list[str]]:
+    """Return (inventory, warnings) for ``config``, keeping what ``previous`` assigned."""
+    warnings = list(config.warnings)
+    prev_hostvars: dict[str, dict] = copy.deepcopy((previous or {}).get("_meta", {}).get("hostvars", {}))
+    hosts = config.hosts()
+    placements = _placements(config)
+
+    containers = {name: hv for name, hv in prev_hostvars.items()
+                  if hv.get("container_type") and name not in hosts}
+    _add_new_containers(config, placements, containers, set(prev_hostvars) | set(hosts))
+    warnings += _unasked_containers(placements, containers)
+
+    hostvars: dict[str, dict] = {}
+    for name, entry in hosts.items():
+        hostvars[name] = _host_vars(config, entry, prev_hostvars.get(name, {}))
+    for name, hv in sorted(containers.items()):
+        hostvars[name] = _container_vars(config, name, hv)
+
+    groups = _groups(config, placements, hostvars)
+    _assign_networks(config, groups, hostvars)
+    inventory: dict[str, Any] = {name: {"children": sorted(g["children"]), "hosts": sorted(g["hosts"])}
+                                 for name, g in sorted(groups.items())}
+    inventory["all"] = {"vars": _all_vars(config)}
+    inventory["_meta"] = {"hostvars": hostvars}
+    return inventory, warnings
+
+
+def remove_container(inventory: dict, name: str) -> dict:
+    """A copy of ``inventory`` without container ``name`` (OSA's older spelling accepted)."""
+    hostvars = inventory.get("_meta", {}).get("hostvars", {})
+    wanted = normalize(name)
+    match = next((n for n, hv in hostvars.items() if hv.get("container_type") and normalize(n) == wanted), None)
+    if match is None:
+        raise UnknownTarget(f"no container named {name!r} in the inventory",
+                            hint="see `osa-aio inventory --list` for the names")
+    result = copy.deepcopy(inventory)
+    del result["_meta"]["hostvars"][match]
+    for group in result.values():
+        if isinstance(group, dict) and match in group.get("hosts", []):
+            group["hosts"].remove(match)
+    return result
+
+
+def _placements(config: Config) -> dict[tuple[str, str], Placement]:
+    """(host, container type) -> Placement, from host groups and affinity (largest wins)."""
+    skeleton = config.skeleton
+    result: dict[tuple[str, str], Placement] = {}
+    for ctype in sorted(skeleton.containers):
+        entry = skeleton.containers[ctype]
+        if not entry.get("contains") or not entry.get("belongs_to"):
+            continue
+        for group in skeleton.host_groups_of(ctype):
+            for host in config.host_entries:
+                if host.group != group:
+                    continue
+                count = host.affinity.get(ctype, 1)
+                known = result.get((host.name, ctype))
+                if known is None or count > known.count:
+                    first_group = known.group if known else group
+                    result[(host.name, ctype)] = Placement(host.name, ctype, count, first_group)
+    return result
+
+
+def _add_new_containers(config: Config, placements: dict[tuple[str, str], Placement],
+                        containers: dict[str, dict], taken: set[str]) -> None:
+    """Add hostvars stubs for the containers the placements ask for beyond the saved ones."""
+    by_slot: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for name, hv in containers.items():
+        by_slot[(hv.get("physical_host"), hv.get("container_type"))].append(name)
+    for key, placement in sorted(placements.items()):
+        if config.skeleton.is_metal(placement.container_type):
+            continue
+        index = 0
+        while len(by_slot[key]) < placement.count:
+            name = container_name(placement.host, placement.container_type, index)
+            index += 1
+            if name in taken:
+                continue
+            if len(name) > MAX_HOSTNAME:
+                raise InventoryError(f"container name {name} is longer than {MAX_HOSTNAME} characters",
+                                     file=config.source(placement.group), key=f"{placement.group}.{placement.host}",
+                                     hint="use a shorter host name")
+            taken.add(name)
+            by_slot[key].append(name)
+            containers[name] = {"container_type": placement.container_type,
+                                "physical_host": placement.host,
+                                "physical_host_group": placement.group}
+
+
+def _unasked_containers(placements: dict[tuple[str, str], Placement],
+                        containers: dict[str, dict]) -> list[str]:
+    """Saved containers the config no longer asks for: kept, and said."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    warnings = []
+    for name, hv in sorted(containers.items()):
+        key = (hv.get("physical_host"), hv.get("container_type"))
+        counts[key] += 1
+        placement = placements.get(key)
+        if placement is None or counts[key] > placement.count:
+            warnings.append(f"container {name} is in the saved inventory but not asked for by the "
+                            f"config; it is kept (remove it with `osa-aio inventory --remove {name}`)")
+    return warnings
+
+
+def _host_vars(config: Config, entry: HostEntry, previous: dict) -> dict:
+    hv = dict(previous)
+    hv.update({
+        "ansible_host": entry.ip,
+        "container_address": entry.address,
+        "management_address": entry.address,
+        "container_name": entry.name,
+        "container_networks": _host_networks(config, entry),
+        "container_tech": CONTAINER_TECH,
+        "is_metal": True,
+        "physical_host": entry.name,
+        "physical_host_group": entry.group,
+        "properties": {**(previous.get("properties") or {}), "is_metal": True},
+    })
+    hv.update(entry.host_vars)
+    return hv
+
+
+def host_network_address(config: Config, entry: HostEntry, network: ProviderNetwork) -> str | None:
+    """The host's address on a provider network.
+
+    On the management network it is the host's management address; on the others, the address
+    at the same offset (172.29.236.100 -> 172.29.240.100), as openstack-ansible's AIO does.
+    """
+    if not network.ip_from_q:
+        return None
+    cidr = config.cidr_networks[network.ip_from_q]
+    address = netaddr.IPAddress(entry.address)
+    if network.is_management:
+        return entry.address if address in cidr else None
+    if address not in config.management_cidr:
+        return None
+    candidate = netaddr.IPAddress(cidr.first + int(address) - config.management_cidr.first)
+    return str(candidate) if candidate in cidr else None
+
+
+def _host_networks(config: Config, entry: HostEntry) -> dict:
+    networks = {}
+    for network in config.provider_networks:
+        item: dict[str, Any] = {"bridge": network.bridge, "type": network.net_type}
+        address = host_network_address(config, entry, network)
+        if address:
+            item["address"] = address
+            item["netmask"] = str(config.cidr_networks[network.ip_from_q].netmask)
+        networks[network.address_key] = item
+    return networks
+
+
+def _container_vars(config: Config, name: str, previous: dict) -> dict:
+    ctype = previous["container_type"]
+    entry = config.skeleton.containers.get(ctype, {})
+    components = list(entry.get("contains") or [])
+    hv = dict(previous)
+    hv.update({
+        "container_name": name,
+        "container_type": ctype,
+        "container_tech": CONTAINER_TECH,
+        "component": components[0] if components else None,
+        "components": components,
+        "properties": {**(previous.get("properties") or {}), **(entry.get("properties") or {})},
+    })
+    host = next((h for h in config.host_entries if h.name == hv["physical_host"]), None)
+    for key, value in (host.container_vars if host else {}).items():
+        limit = value.get("limit_container_types") if isinstance(value, dict) else None
+        if limit is None or any(limit in component for component in components):
+            hv[key] = {k: v for k, v in value.items() if k != "limit_container_types"} \
+                if isinstance(value, dict) else value
+    return hv
+
+
+def _groups(config: Config, placements: dict[tuple[str, str], Placement],
+            hostvars: dict[str, dict]) -> dict[str, dict[str, set]]:
+    skeleton = config.skeleton
+    groups: dict[str, dict[str, set]] = defaultdict(lambda: {"children": set(), "hosts": set()})
+    for section in (skeleton.components, skeleton.containers, skeleton.physical):
+        for name, entry in section.items():
+            groups[name]  # every skeleton name is a group, even an empty one
+            if section is not skeleton.containers:
+                for parent in entry.get("belongs_to") or []:
+                    groups[parent]["children"].add(name)
+    for host in config.host_entries:
+        groups[host.group]["hosts"].add(host.name)
+    for (host, ctype), placement in placements.items():
+        if skeleton.is_metal(ctype) and placement.count > 0:
+            groups[ctype]["hosts"].add(host)
+            for component in skeleton.containers[ctype].get("contains") or []:
+                groups[component]["hosts"].add(host)
+    for name, hv in hostvars.items():
+        ctype = hv.get("container_type")
+        if not ctype:
+            continue
+        host = hv["physical_host"]
+        groups[ctype]["hosts"].add(name)
+        groups[f"{host}-host_containers"]["hosts"].add(name)
+        groups["lxc_hosts"]["hosts"].add(host)
+        entry = skeleton.containers.get(ctype, {})
+        for component in entry.get("contains") or []:
+            groups[component]["hosts"].add(name)
+        for containers_group in entry.get("belongs_to") or []:
+            groups[containers_group]["hosts"].add(name)
+    return groups
+
+
+def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars: dict[str, dict]) -> None:
+    """Give every container an entry (and an address, a MAC) on each network bound to it."""
+    containers = {name: hv for name, hv in hostvars.items() if hv.get("container_type")}
+    order = sorted(containers, key=lambda n: (containers[n]["physical_host"], containers[n]["container_type"], n))
+    wanted: dict[str, list[ProviderNetwork]] = defaultdict(list)
+    for network in config.provider_networks:
+        members = set().union(*[group_members(groups, group) for group in network.group_binds]) \
+            if network.group_binds else set()
+        for name in order:
+            if name in members:
+                wanted[name].append(network)
+
+    pools = _pools(config, hostvars)
+    previous = {name: hv.get("container_networks") or {} for name, hv in containers.items()}
+    macs = {item.get("mac") for nets in previous.values() for item in nets.values() if item.get("mac")}
+    keep: dict[tuple[str, str], str] = {}
+    for name in order:
+        for network in wanted[name]:
+            old = previous[name].get(network.address_key, {}).get("address")
+            if network.ip_from_q and old:
+                _keep_address(config, pools[network.ip_from_q], name, network, old)
+                keep[(name, network.address_key)] = old
+    _check_pool_sizes(config, pools, order, wanted, keep)
+
+    for name in order:
+        networks = {}
+        for network in wanted[name]:
+            key = network.address_key
+            item: dict[str, Any] = {"bridge": network.bridge, "interface": network.interface,
+                                    "type": network.net_type}
+            if network.mtu:
+                item["mtu"] = network.mtu
+            if network.ip_from_q:
+                item["address"] = keep.get((name, key)) or pools[network.ip_from_q].allocate()
+                item["netmask"] = str(config.cidr_networks[network.ip_from_q].netmask)
+            item["mac"] = previous[name].get(key, {}).get("mac") or _new_mac(name, network, macs)
+            networks[key] = item
+        hv = hostvars[name]
+        hv["container_networks"] = networks
+        management = networks.get(config.management.address_key, {}).get("address")
+        if not management:
+            raise InventoryError(f"container {name} is not on the management network",
+                                 file=config.source("global_overrides"),
+                                 key=f"global_overrides.provider_networks[{config.management.index}].network.group_binds",
+                                 hint="bind all_containers to the management network")
+        hv.update(ansible_host=management, container_address=management, management_address=management)
+
+
+def _pools(config: Config, hostvars: dict[str, dict]) -> dict[str, Pool]:
+    """One pool per cidr network, minus used_ips, VIPs and every host's addresses."""
+    reserved = netaddr.IPSet(config.used_ips)
+    reserved.update([config.internal_vip, config.external_vip])
+    for name, hv in hostvars.items():
+        if hv.get("container_type"):
+            continue
+        reserved.update([hv["ansible_host"], hv["management_address"]])
+        reserved.update(item["address"] for item in hv["container_networks"].values() if item.get("address"))
+    return {name: Pool(name, cidr, reserved) for name, cidr in config.cidr_networks.items()}
+
+
+def _keep_address(config: Config, pool: Pool, name: str, network: ProviderNetwork, address: str) -> None:
+    if not pool.is_free(address):
+        where = "outside" if netaddr.IPAddress(address) not in pool.network else "reserved or taken in"
+        raise InventoryError(f"container {name} has address {address} from the saved inventory, "
+                             f"which is {where} cidr_networks.{pool.name} ({pool.network})",
+                             file=config.source("cidr_networks"), key=f"cidr_networks.{pool.name}",
+                             hint=f"undo the change, or `osa-aio inventory --remove {name}` to give it a new address")
+    pool.take(address)
+
+
+def _check_pool_sizes(config: Config, pools: dict[str, Pool], order: list[str],
+                      wanted: dict[str, list[ProviderNetwork]], keep: dict[tuple[str, str], str]) -> None:
+    needed: dict[str, int] = defaultdict(int)
+    for name in order:
+        for network in wanted[name]:
+            if network.ip_from_q and (name, network.address_key) not in keep:
+                needed[network.ip_from_q] += 1
+    for queue, count in sorted(needed.items()):
+        free = pools[queue].free_count()
+        if count > free:
+            raise InventoryError(f"pool too small: {count} new containers need an address, {free} are free",
+                                 file=config.source("cidr_networks"), key=f"cidr_networks.{queue}",
+                                 hint="widen the network, shrink used_ips or lower affinity")
+
+
+def _new_mac(name: str, network: ProviderNetwork, macs: set[str]) -> str:
+    attempt = 0
+    while (mac := container_mac(name, network.interface or network.bridge, attempt)) in macs:
+        attempt += 1
+    macs.add(mac)
+    return mac
+
+
+def _all_vars(config: Config) -> dict:
+    overrides = dict(config.user_config.get("global_overrides") or {})
+    overrides["internal_lb_vip_address"] = config.internal_vip
+    overrides["external_lb_vip_address"] = config.external_vip
+    return overrides

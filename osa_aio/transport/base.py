@@ -1,0 +1,53 @@
+"""The Runner protocol and its Result."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Mapping, Protocol, Sequence
+
+from osa_aio.errors import CommandFailed
+from osa_aio.secrets import Secret
+
+Arg = str | Secret
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command did: its argv (secrets masked), exit code and output."""
+
+    argv: tuple[str, ...]
+    rc: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+
+class Runner(Protocol):
+    """Runs commands somewhere: the host, a container, a remote host."""
+
+    name: str
+
+    def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
+            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result: ...
+
+
+def describe(argv: Sequence[Arg]) -> tuple[str, ...]:
+    """The argv as it may be logged or shown: every Secret is ***."""
+    return tuple(str(arg) for arg in argv)
+
+
+def reveal(argv: Sequence[Arg]) -> list[str]:
+    """The argv as it is executed."""
+    return [arg.reveal() if isinstance(arg, Secret) else str(arg) for arg in argv]
+
+
+def finish(target: str, argv: Sequence[Arg], rc: int, stdout: str, stderr: str, check: bool) -> Result:
+    """Build the Result; with ``check`` a non-zero exit raises CommandFailed."""
+    result = Result(describe(argv), rc, stdout, stderr)
+    if check and rc != 0:
+        raise CommandFailed(target, shlex.join(result.argv), rc, stderr or stdout)
+    return result

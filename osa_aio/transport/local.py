@@ -1,0 +1,25 @@
+"""LocalRunner: commands on this host through subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Mapping, Sequence
+
+from osa_aio.errors import OsaAioError
+from osa_aio.transport.base import Arg, Result, finish, reveal
+
+
+class LocalRunner:
+    name = "localhost"
+
+    def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
+            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result:
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        try:
+            proc = subprocess.run(reveal(argv), input=data, capture_output=True, timeout=timeout,
+                                  env=None if env is None else dict(env))
+        except FileNotFoundError:
+            raise OsaAioError(f"command not found: {argv[0]}", file=self.name,
+                              hint="install it (see the README's set-up command)") from None
+        return finish(self.name, argv, proc.returncode, proc.stdout.decode(errors="replace"),
+                      proc.stderr.decode(errors="replace"), check)

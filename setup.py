@@ -1,0 +1,33 @@
+"""osa-aio: an all-in-one OpenStack deployer in the openstack-ansible style."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+setup(
+    name="osa-aio",
+    version="0.1.0",
+    description="All-in-one OpenStack in LXC containers, openstack-ansible style, fast for developers",
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=find_packages(include=["osa_aio", "osa_aio.*"]),
+    package_data={"osa_aio": ["templates/**/*"]},
+    data_files=[
+        ("share/osa-aio/env.d", sorted(glob("env.d/*.yml"))),
+        ("share/osa-aio/user_config", sorted(glob("user_config/*.yml"))),
+    ],
+    install_requires=[
+        "click>=8.1",
+        "PyYAML>=6.0",
+        "Jinja2>=3.1",
+        "netaddr>=0.10",
+        "paramiko>=3.4",
+        "rich>=13.0",
+        # python-lxc bindings; building them needs Debian's lxc-dev and pkg-config.
+        "lxc>=3.0",
+    ],
+    extras_require={"test": ["pytest>=8.0"]},
+    entry_points={"console_scripts": ["osa-aio = osa_aio.cli:main"]},
+)
