@@ -1,0 +1,37 @@
+# Shared set-up steps for scripts/aio.sh and scripts/run-tests.sh (sourced, not run).
+# Installs Debian/Ubuntu packages the host needs and a Python venv with osa-aio in it.
+
+HOST_PACKAGES=(
+  python3 python3-venv python3-dev gcc pkg-config   # the venv, and building python-lxc
+  lxc lxc-dev debootstrap                           # containers and the base image
+  iptables iproute2 rsync curl ca-certificates      # host networking, NAT, copying, checks
+)
+
+require_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: run this as root (e.g. sudo $0)" >&2
+    exit 2
+  fi
+}
+
+install_host_packages() {
+  local missing=()
+  for pkg in "${HOST_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "Installing host packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# make_venv DIR [EXTRAS] [-e]: a venv on the distribution's python3 with osa-aio installed
+# (editable with -e, so the checkout's code is what runs).
+make_venv() {
+  local venv=$1 extras=${2:-} editable=${3:-}
+  [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+  # Ignore the host's own pip configuration: osa-aio passes its own options.
+  PIP_CONFIG_FILE=/dev/null "$venv/bin/pip" install -q --disable-pip-version-check --upgrade pip
+  PIP_CONFIG_FILE=/dev/null "$venv/bin/pip" install -q --disable-pip-version-check $editable ".${extras}"
+}

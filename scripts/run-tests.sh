@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install what the tests need (host packages, a venv in .venv) and run the whole suite.
+# Usage, as root on Debian 12 / Ubuntu: scripts/run-tests.sh [pytest args]
+# Exits non-zero on any failure, and when no test ran (pytest's exit code 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+require_root
+install_host_packages
+make_venv .venv "[test]" -e
+exec .venv/bin/python -m pytest -ra tests "$@"
