@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 import traceback
 from dataclasses import asdict
 from pathlib import Path
@@ -12,14 +12,22 @@ from typing import Callable
 import click
 
 from osa_aio import __version__
+from osa_aio.bootstrap import bootstrap as run_bootstrap
 from osa_aio.config import Config, USER_SECRETS, load_config, resolve_config_dir
-from osa_aio.errors import NotImplementedYet, OsaAioError
+from osa_aio.containers import container_states, destroy_container, osa_aio_containers
+from osa_aio.deploy import deploy
+from osa_aio.destroy import destroy_all
+from osa_aio.engine import Engine
+from osa_aio.errors import NotImplementedYet, OsaAioError, StepsFailed
 from osa_aio.host import primary_address
 from osa_aio.inventory.generate import build_inventory, remove_container
-from osa_aio.inventory.query import containers
+from osa_aio.inventory.naming import normalize
+from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import inventory_path, list_backups, load_inventory, save_inventory
 from osa_aio.output import format_table
+from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
+from osa_aio.transport import LxcAttachRunner
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -31,7 +39,8 @@ class OsaAioGroup(click.Group):
         try:
             return super().invoke(ctx)
         except OsaAioError as exc:
-            click.echo(f"error: {exc}", err=True)
+            for line in getattr(exc, "lines", None) or [str(exc)]:
+                click.echo(f"error: {line}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -140,6 +149,123 @@ def secrets(ctx: click.Context, config_dir: str | None, check: bool) -> None:
     click.echo(f"Filled {len(filled)} secrets in {path}" + (f": {', '.join(filled)}" if filled else ""))
 
 
+def _engine(check_mode: bool = False) -> Engine:
+    """An engine whose log goes to /var/log/osa-aio/ (when writable)."""
+    setup_file_logging()
+    return Engine(check_mode=check_mode)
+
+
+def _finish(engine: Engine, done: str) -> None:
+    """Print the closing tables; a failed step makes the command exit 1."""
+    click.echo(engine.summary())
+    if engine.failed:
+        raise StepsFailed("some steps failed", hint="see the lines above and /var/log/osa-aio/osa-aio.log")
+    click.echo(done if engine.totals()["changed"] else "Nothing changed: the host was already as wanted.")
+
+
+@cli.command()
+@config_dir_option
+@click.option("--rebuild-image", is_flag=True, help="Build the base image again even if its recipe is unchanged.")
+@click.pass_context
+def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool) -> None:
+    """Prepare the host: preflight, config dir, secrets, bridges, NAT, base image.
+
+    Idempotent: a second run changes nothing and says so.
+    """
+    engine = _engine()
+    run_bootstrap(config_dir_of(ctx, config_dir), engine, rebuild_image=rebuild_image)
+    _finish(engine, "Bootstrap done. Next: osa-aio run")
+
+
+@cli.command(name="run")
+@config_dir_option
+@click.option("--limit", metavar="NAME|TYPE", help="Only these containers (a name, a type or a group).")
+@click.option("--check", "check_mode", is_flag=True, help="Show what would change; change nothing.")
+@click.pass_context
+def run_command(ctx: click.Context, config_dir: str | None, limit: str | None, check_mode: bool) -> None:
+    """Create and start the inventory's containers (services come with a later milestone)."""
+    engine = _engine(check_mode)
+    deploy(config_dir_of(ctx, config_dir), engine, limit=limit)
+    _finish(engine, "Containers are up. See: osa-aio list")
+
+
+@cli.command(name="list")
+@config_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.pass_context
+def list_command(ctx: click.Context, config_dir: str | None, as_json: bool) -> None:
+    """osa-aio's containers with their state, addresses and autostart, like `lxc-ls -f`."""
+    rows = [asdict(row) for row in container_states(_saved_inventory_or_none(config_dir_of(ctx, config_dir)))]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(format_table(["NAME", "TYPE", "STATE", "IPV4", "AUTOSTART"],
+                            [(r["name"], r["container_type"], r["state"], ",".join(r["addresses"]) or "-",
+                              "yes" if r["autostart"] else "no") for r in rows]))
+
+
+@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
+@config_dir_option
+@click.argument("target", metavar="NAME|TYPE")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def attach(ctx: click.Context, config_dir: str | None, target: str, command: tuple[str, ...]) -> None:
+    """A shell in a container (the first of a type), or `-- CMD ...` with its exit code passed through."""
+    inventory = _saved_inventory_or_none(config_dir_of(ctx, config_dir))
+    if inventory is None:
+        raise OsaAioError("there is no inventory yet", hint="run `osa-aio bootstrap && osa-aio run` first")
+    name = resolve(inventory, target)[0]
+    rc = LxcAttachRunner(name).interactive(list(command) or ["/bin/bash", "-l"],
+                                           env={"TERM": os.environ.get("TERM", "xterm")})
+    ctx.exit(rc)
+
+
+@cli.command()
+@config_dir_option
+@click.argument("targets", nargs=-1, metavar="[NAME|TYPE]...")
+@click.option("--all", "everything", is_flag=True, help="Everything osa-aio made on this host.")
+@click.option("--yes", is_flag=True, help="Confirm --all.")
+@click.option("--purge", is_flag=True, help="With --all: also the config dir, base images, caches and logs.")
+@click.option("--keep-data", is_flag=True, help="Keep /openstack/<name> and its logs.")
+@click.pass_context
+def destroy(ctx: click.Context, config_dir: str | None, targets: tuple[str, ...], everything: bool, yes: bool,
+            purge: bool, keep_data: bool) -> None:
+    """Destroy containers (by name or type), or with --all --yes everything osa-aio put on the host.
+
+    The inventory keeps their names and addresses: `osa-aio run` makes them again, the same.
+    """
+    directory = config_dir_of(ctx, config_dir)
+    setup_file_logging()
+    if everything:
+        if targets:
+            raise OsaAioError("give either names or --all, not both")
+        if not yes:
+            raise OsaAioError("--all destroys every osa-aio container, bridge and NAT rule", hint="add --yes to confirm")
+        destroy_all(directory, purge, click.echo)
+        click.echo("The host is as it was before bootstrap" + ("" if purge else " (config dir and base image kept; --purge removes them)."))
+        return
+    if purge:
+        raise OsaAioError("--purge goes with --all")
+    if not targets:
+        raise OsaAioError("name the containers to destroy, or use --all --yes")
+    inventory = _saved_inventory_or_none(directory) or {"_meta": {"hostvars": {}}}
+    names = sorted({name for target in targets for name in _destroy_targets(inventory, target)})
+    for name in names:
+        existed = destroy_container(name, keep_data=keep_data)
+        click.echo(f"destroyed {name}" if existed else f"{name} did not exist")
+
+
+def _destroy_targets(inventory: dict, target: str) -> list[str]:
+    """Inventory names and types, and leftovers osa-aio made that the inventory lost."""
+    leftovers = {normalize(n): n for n in osa_aio_containers()}
+    if normalize(target) in leftovers and normalize(target) not in {normalize(r.name) for r in containers(inventory)}:
+        return [leftovers[normalize(target)]]
+    return resolve(inventory, target)
+
+
+def _saved_inventory_or_none(directory: Path) -> dict | None:
+    return load_inventory(directory) if directory.is_dir() else None
+
 def _not_yet(name: str, summary: str, milestone: str) -> None:
     """A command of a later milestone: visible in --help, refuses to run."""
 
@@ -151,11 +277,6 @@ def _not_yet(name: str, summary: str, milestone: str) -> None:
 
 
 for _name, _summary, _milestone in [
-    ("bootstrap", "Prepare the host: bridges, NAT, base image, config dir", "the host/LXC milestone"),
-    ("run", "Create the containers and deploy the services", "the host/LXC and services milestones"),
-    ("list", "List osa-aio's containers with state and addresses", "the host/LXC milestone"),
-    ("attach", "Open a shell or run a command in a container", "the host/LXC milestone"),
-    ("destroy", "Destroy containers, or everything with --all", "the host/LXC milestone"),
     ("verify", "Check that every service answers through the VIP", "the services milestone"),
     ("openrc", "Print the admin openrc for use on the host", "the services milestone"),
     ("haproxy", "Show HAProxy backends; drain or enable one", "the developer-workflows milestone"),

@@ -59,3 +59,17 @@ class CommandFailed(OsaAioError):
         self.command = command
         self.rc = rc
         self.output = output
+
+
+class ContainerError(OsaAioError):
+    """A container cannot be created, configured, started or reached."""
+
+
+class HostError(OsaAioError):
+    """The host is not fit for osa-aio (preflight), or a host change failed."""
+
+
+class StepsFailed(OsaAioError):
+    """A run finished with failed steps (already printed)."""
+
+    exit_code = 1

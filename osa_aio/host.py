@@ -1,12 +1,26 @@
-"""Facts about, and changes to, the host that carries the containers."""
+"""The host that carries the containers: its facts, its network plan and the steps that apply it."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
 
-from osa_aio.errors import CommandFailed, OsaAioError
+import netaddr
+
+from osa_aio.config import Config, HostEntry
+from osa_aio.errors import HostError, OsaAioError
+from osa_aio.inventory.generate import host_network_address
+from osa_aio.steps import FileContent
 from osa_aio.transport import LocalRunner, Runner
 
+NAT_CHAIN = "OSA-AIO-POSTROUTING"
+FORWARD_CHAIN = "OSA-AIO-FORWARD"
+SYSCTL_FILE = "/etc/sysctl.d/60-osa-aio.conf"
+STATE_DIR = Path("/var/lib/osa-aio")
+
+
+# ---- facts ---------------------------------------------------------------------------------
 
 def primary_address(runner: Runner | None = None) -> str | None:
     """The IPv4 address of the host's default-route interface, or None when there is none."""
@@ -18,10 +32,218 @@ def primary_address(runner: Runner | None = None) -> str | None:
         if routes[0].get("prefsrc"):
             return routes[0]["prefsrc"]
         links = json.loads(runner.run(["ip", "-j", "-4", "addr", "show", "dev", routes[0]["dev"]]).stdout or "[]")
-    except (CommandFailed, OsaAioError, ValueError, KeyError):
+    except (OsaAioError, ValueError, KeyError):
         return None
     for link in links:
         for info in link.get("addr_info", []):
             if info.get("local"):
                 return info["local"]
     return None
+
+
+def interface_addresses(runner: Runner) -> list[tuple[str, str, int]]:
+    """Every (device, address, prefixlen) on the host."""
+    links = json.loads(runner.run(["ip", "-j", "addr", "show"]).stdout or "[]")
+    return [(link["ifname"], info["local"], int(info["prefixlen"]))
+            for link in links for info in link.get("addr_info", []) if info.get("local")]
+
+
+def local_host(config: Config, runner: Runner) -> HostEntry:
+    """The config's host that is this machine: the one whose address is here, or the only one."""
+    hosts = config.hosts()
+    local = {address for _, address, _ in interface_addresses(runner)}
+    for entry in hosts.values():
+        if {entry.ip, entry.address} & local:
+            return entry
+    if len(hosts) == 1:
+        return next(iter(hosts.values()))
+    raise HostError("none of the hosts in the config has an address on this machine",
+                    file=str(config.path("openstack_user_config.yml")),
+                    hint="run osa-aio on the host the config describes")
+
+
+# ---- the plan (pure) -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BridgePlan:
+    bridge: str
+    addresses: tuple[tuple[str, int], ...]  # (address, prefixlen)
+
+
+def network_plan(config: Config, host: HostEntry) -> list[BridgePlan]:
+    """One bridge per provider network, with the host's address on it and any VIP in its network."""
+    plans: dict[str, list[tuple[str, int]]] = {}
+    for network in config.provider_networks:
+        addresses = plans.setdefault(network.bridge, [])
+        address = host_network_address(config, host, network)
+        if address:
+            addresses.append((address, config.cidr_networks[network.ip_from_q].prefixlen))
+        for vip in dict.fromkeys([config.internal_vip, config.external_vip]):
+            if network.ip_from_q and netaddr.IPAddress(vip) in config.cidr_networks[network.ip_from_q] \
+                    and vip != address and (vip, 32) not in addresses:
+                addresses.append((vip, 32))
+    return [BridgePlan(bridge, tuple(addresses)) for bridge, addresses in plans.items()]
+
+
+def nat_rules(config: Config) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(table, chain, rule): masquerade and forward only what comes from the container networks."""
+    rules: list[tuple[str, str, tuple[str, ...]]] = []
+    for cidr in (str(net) for net in config.cidr_networks.values()):
+        rules.append(("nat", NAT_CHAIN, ("-s", cidr, "!", "-d", cidr, "-j", "MASQUERADE")))
+        rules.append(("filter", FORWARD_CHAIN, ("-s", cidr, "-j", "ACCEPT")))
+        rules.append(("filter", FORWARD_CHAIN, ("-d", cidr, "-m", "conntrack", "--ctstate",
+                                                "RELATED,ESTABLISHED", "-j", "ACCEPT")))
+    return rules
+
+
+# ---- steps ---------------------------------------------------------------------------------
+
+@dataclass
+class BridgePresent:
+    runner: Runner
+    bridge: str
+
+    @property
+    def name(self) -> str:
+        return f"bridge {self.bridge}"
+
+    def check(self) -> str | None:
+        result = self.runner.run(["ip", "-j", "-d", "link", "show", "dev", self.bridge], check=False)
+        if result.rc != 0:
+            return "absent"
+        link = json.loads(result.stdout)[0]
+        if link.get("linkinfo", {}).get("info_kind") != "bridge":
+            raise HostError(f"{self.bridge} exists but is not a bridge", file="host",
+                            hint="rename that interface or change container_bridge in the config")
+        return None if "UP" in link.get("flags", []) else "down"
+
+    def apply(self) -> None:
+        if self.runner.run(["ip", "link", "show", "dev", self.bridge], check=False).rc != 0:
+            self.runner.run(["ip", "link", "add", self.bridge, "type", "bridge"])
+        self.runner.run(["ip", "link", "set", "dev", self.bridge, "up"])
+
+
+@dataclass
+class AddressPresent:
+    runner: Runner
+    device: str
+    address: str
+    prefixlen: int
+
+    @property
+    def name(self) -> str:
+        return f"address {self.address}/{self.prefixlen} on {self.device}"
+
+    def check(self) -> str | None:
+        present = {(a, p) for dev, a, p in interface_addresses(self.runner) if dev == self.device}
+        return None if (self.address, self.prefixlen) in present else "absent"
+
+    def apply(self) -> None:
+        self.runner.run(["ip", "addr", "add", f"{self.address}/{self.prefixlen}", "dev", self.device])
+
+
+@dataclass
+class SysctlValue:
+    runner: Runner
+    key: str
+    value: str
+
+    @property
+    def name(self) -> str:
+        return f"sysctl {self.key}={self.value}"
+
+    def check(self) -> str | None:
+        path = "/proc/sys/" + self.key.replace(".", "/")
+        current = self.runner.run(["cat", path]).stdout.strip()
+        return None if current == self.value else f"is {current}"
+
+    def apply(self) -> None:
+        self.runner.run(["sysctl", "-q", "-w", f"{self.key}={self.value}"])
+
+
+@dataclass
+class IptablesChain:
+    runner: Runner
+    table: str
+    chain: str
+
+    @property
+    def name(self) -> str:
+        return f"iptables chain {self.table}/{self.chain}"
+
+    def check(self) -> str | None:
+        found = self.runner.run(["iptables", "-w", "-t", self.table, "-n", "-L", self.chain], check=False)
+        return None if found.rc == 0 else "absent"
+
+    def apply(self) -> None:
+        self.runner.run(["iptables", "-w", "-t", self.table, "-N", self.chain])
+
+
+@dataclass
+class IptablesRule:
+    runner: Runner
+    table: str
+    chain: str
+    rule: tuple[str, ...]
+    insert: bool = False  # first in the chain (FORWARD may end in someone else's DROP)
+
+    @property
+    def name(self) -> str:
+        return f"iptables {self.table}/{self.chain} {' '.join(self.rule)}"
+
+    def check(self) -> str | None:
+        found = self.runner.run(["iptables", "-w", "-t", self.table, "-C", self.chain, *self.rule], check=False)
+        return None if found.rc == 0 else "absent"
+
+    def apply(self) -> None:
+        verb = ["-I", self.chain, "1"] if self.insert else ["-A", self.chain]
+        self.runner.run(["iptables", "-w", "-t", self.table, *verb, *self.rule])
+
+
+def network_steps(config: Config, host: HostEntry, runner: Runner) -> list:
+    """Bridges and addresses, forwarding, and NAT for the container networks."""
+    steps: list = []
+    for plan in network_plan(config, host):
+        steps.append(BridgePresent(runner, plan.bridge))
+        steps += [AddressPresent(runner, plan.bridge, address, prefix) for address, prefix in plan.addresses]
+    steps += [
+        SysctlValue(runner, "net.ipv4.ip_forward", "1"),
+        FileContent(runner, SYSCTL_FILE, "# Written by osa-aio: containers reach the package mirror through NAT.\n"
+                                         "net.ipv4.ip_forward = 1\n"),
+        IptablesChain(runner, "nat", NAT_CHAIN),
+        IptablesRule(runner, "nat", "POSTROUTING", ("-j", NAT_CHAIN)),
+        IptablesChain(runner, "filter", FORWARD_CHAIN),
+        IptablesRule(runner, "filter", "FORWARD", ("-j", FORWARD_CHAIN), insert=True),
+    ]
+    steps += [IptablesRule(runner, table, chain, rule) for table, chain, rule in nat_rules(config)]
+    return steps
+
+
+@dataclass
+class HostStateRecorded:
+    """What the host looked like before osa-aio changed it, so `destroy --all` can put it back."""
+
+    runner: Runner
+    bridges: tuple[str, ...]
+    path: Path = STATE_DIR / "host-state.json"
+
+    name = "host state before osa-aio"
+
+    def check(self) -> str | None:
+        return None if self.path.exists() else "not recorded yet"
+
+    def apply(self) -> None:
+        existing = [b for b in self.bridges
+                    if self.runner.run(["ip", "link", "show", "dev", b], check=False).rc == 0]
+        state = {"ip_forward": self.runner.run(["cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.strip(),
+                 "bridges_before": existing}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(state, indent=2) + "\n")
+
+
+def read_host_state(path: Path = STATE_DIR / "host-state.json") -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+

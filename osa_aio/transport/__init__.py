@@ -1,6 +1,8 @@
 """Runners: one protocol to run commands locally, in a container or over SSH."""
 
-from osa_aio.transport.base import Result, Runner, describe
+from osa_aio.transport.base import Result, Runner, describe, put
 from osa_aio.transport.local import LocalRunner
+from osa_aio.transport.lxc import LxcAttachRunner
+from osa_aio.transport.ssh import SshRunner
 
-__all__ = ["LocalRunner", "Result", "Runner", "describe"]
+__all__ = ["LocalRunner", "LxcAttachRunner", "Result", "Runner", "SshRunner", "describe", "put"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping, Protocol, Sequence
 
 from osa_aio.errors import CommandFailed
+from osa_aio.logs import log_result
 from osa_aio.secrets import Secret
 
 Arg = str | Secret
@@ -45,9 +46,20 @@ def reveal(argv: Sequence[Arg]) -> list[str]:
     return [arg.reveal() if isinstance(arg, Secret) else str(arg) for arg in argv]
 
 
-def finish(target: str, argv: Sequence[Arg], rc: int, stdout: str, stderr: str, check: bool) -> Result:
-    """Build the Result; with ``check`` a non-zero exit raises CommandFailed."""
+def finish(target: str, argv: Sequence[Arg], rc: int, stdout: str, stderr: str, check: bool,
+           seconds: float = 0.0) -> Result:
+    """Build the Result and log it; with ``check`` a non-zero exit raises CommandFailed."""
     result = Result(describe(argv), rc, stdout, stderr)
+    log_result(target, result.argv, rc, stdout, stderr, seconds)
     if check and rc != 0:
         raise CommandFailed(target, shlex.join(result.argv), rc, stderr or stdout)
     return result
+
+
+def put(runner: Runner, path: str, content: str | bytes, mode: int = 0o644, owner: str = "root",
+        group: str | None = None) -> Result:
+    """Write a file through any runner: stdin to a temp file, then chmod, chown and rename."""
+    tmp = f"{path}.osa-aio-tmp"
+    script = ('set -e; umask 077; cat > "$1"; chmod "$2" "$1"; chown "$3" "$1"; mv -f "$1" "$4"')
+    return runner.run(["sh", "-c", script, "put", tmp, f"{mode:o}", f"{owner}:{group or owner}", path],
+                      stdin=content)

@@ -1,0 +1,92 @@
+"""`osa-aio bootstrap`: config dir, secrets, host networking and the base image, idempotently."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from osa_aio.config import USER_SECRETS, Config, load_config, project_path
+from osa_aio.engine import Engine
+from osa_aio.host import HostStateRecorded, local_host, network_steps, primary_address
+from osa_aio.image import BaseImageBuilt, host_recipe
+from osa_aio.inventory.generate import build_inventory
+from osa_aio.inventory.store import dumps, inventory_path, load_inventory, save_inventory
+from osa_aio.preflight import run_preflight
+from osa_aio.secrets import fill_secrets, load_secrets
+from osa_aio.transport import LocalRunner
+
+
+@dataclass
+class ConfigDirInstalled:
+    """The config dir exists; when absent it is copied from the project's user_config/."""
+
+    target: Path
+    name = "config dir"
+
+    def check(self) -> str | None:
+        return None if self.target.is_dir() else f"absent: install {project_path('user_config')}"
+
+    def apply(self) -> None:
+        shutil.copytree(project_path("user_config"), self.target)
+        self.target.chmod(0o750)
+
+
+@dataclass
+class SecretsFilled:
+    path: Path
+    name = "secrets filled"
+
+    def check(self) -> str | None:
+        empty = [key for key, value in load_secrets(self.path).items() if value is None]
+        return f"{len(empty)} empty" if empty else None
+
+    def apply(self) -> None:
+        fill_secrets(self.path)
+
+
+@dataclass
+class InventorySaved:
+    config_dir: Path
+    host_address: str | None
+    name = "inventory"
+
+    def _build(self) -> dict:
+        config = load_config(self.config_dir, host_address=self.host_address)
+        return build_inventory(config, load_inventory(self.config_dir))[0]
+
+    def check(self) -> str | None:
+        path = inventory_path(self.config_dir)
+        if not path.exists():
+            return "absent"
+        return None if path.read_text() == dumps(self._build()) else "config changed"
+
+    def apply(self) -> None:
+        save_inventory(self.config_dir, self._build())
+
+
+def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False) -> None:
+    """Preflight first (nothing changes before it passes), then each idempotent step."""
+    runner = LocalRunner()
+    address = primary_address(runner)
+    with engine.phase("preflight"):
+        # Validate the config that will be installed when there is none yet.
+        source = config_dir if config_dir.is_dir() else project_path("user_config")
+        config: Config = load_config(source, host_address=address)
+        inventory, _ = build_inventory(config, load_inventory(config_dir) if config_dir.is_dir() else None)
+        host = local_host(config, runner)
+        run_preflight(config, inventory, host, runner)
+        recipe = host_recipe()
+    with engine.phase("config"):
+        engine.run("config", "localhost", [ConfigDirInstalled(config_dir),
+                                           SecretsFilled(config_dir / USER_SECRETS),
+                                           InventorySaved(config_dir, address)])
+    if engine.failed:
+        return
+    with engine.phase("network"):
+        bridges = tuple(network.bridge for network in config.provider_networks)
+        engine.run("network", host.name, [HostStateRecorded(runner, bridges), *network_steps(config, host, runner)])
+    if engine.failed:
+        return
+    with engine.phase("base image"):
+        engine.run("image", host.name, [BaseImageBuilt(recipe, rebuild=rebuild_image, runner=runner)])

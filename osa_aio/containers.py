@@ -1,0 +1,273 @@
+"""LXC containers from the inventory, through python-lxc: the spec (pure) and the steps that
+make a container exist, match its spec and run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+import netaddr
+
+from osa_aio.errors import ContainerError, HostError
+from osa_aio.image import LXC_PATH, current_base, destroy_defined, read_marker, write_marker
+from osa_aio.inventory.query import containers as inventory_containers
+from osa_aio.steps import FileContent
+from osa_aio.transport import LxcAttachRunner
+from osa_aio.transport.lxc import lxc_module
+
+DATA_ROOT = Path("/openstack")
+LOG_ROOT = DATA_ROOT / "log"
+DATA_MOUNT = "openstack"   # /openstack/<name> on the host is /openstack in the container
+LOG_MOUNT = "var/log"      # /openstack/log/<name> on the host is the container's /var/log
+AUTOSTART_GROUPS = ("onboot", "openstack")
+# lxc.start.order: lower starts earlier. Databases and queues before the services using them.
+START_ORDER = {"galera_container": 10, "rabbit_mq_container": 20, "memcached_container": 30,
+               "repo_container": 40, "keystone_container": 50, "utility_container": 60}
+DEFAULT_START_ORDER = 70
+START_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    interface: str
+    bridge: str
+    mac: str
+    address: str | None
+    prefixlen: int | None
+    gateway: str | None
+    mtu: int | None
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What one container must look like; built from the inventory alone."""
+
+    name: str
+    container_type: str
+    host: str
+    networks: tuple[NetworkSpec, ...]
+    start_order: int
+
+    @property
+    def data_dir(self) -> Path:
+        return DATA_ROOT / self.name
+
+    @property
+    def log_dir(self) -> Path:
+        return LOG_ROOT / self.name
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(lxc_config_items(self)).encode()).hexdigest()
+
+
+def container_spec(inventory: dict, name: str) -> ContainerSpec:
+    """The spec of container ``name``; its default route is the host's management address."""
+    hostvars = inventory["_meta"]["hostvars"]
+    hv = hostvars[name]
+    host_networks = hostvars.get(hv["physical_host"], {}).get("container_networks", {})
+    networks = []
+    for key, net in sorted(hv.get("container_networks", {}).items(), key=lambda kv: kv[1]["interface"]):
+        is_management = net.get("address") == hv.get("management_address")
+        prefix = netaddr.IPAddress(net["netmask"]).netmask_bits() if net.get("netmask") else None
+        gateway = host_networks.get(key, {}).get("address") if is_management else None
+        networks.append(NetworkSpec(interface=net["interface"], bridge=net["bridge"], mac=net["mac"],
+                                    address=net.get("address"), prefixlen=prefix, gateway=gateway,
+                                    mtu=net.get("mtu")))
+    return ContainerSpec(name=name, container_type=hv["container_type"], host=hv["physical_host"],
+                         networks=tuple(networks),
+                         start_order=START_ORDER.get(hv["container_type"], DEFAULT_START_ORDER))
+
+
+def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
+    """The LXC config keys osa-aio sets on a clone of the base image (pure)."""
+    items = [("lxc.uts.name", spec.name)]
+    for index, net in enumerate(spec.networks):
+        prefix = f"lxc.net.{index}"
+        items += [(f"{prefix}.type", "veth"), (f"{prefix}.link", net.bridge), (f"{prefix}.flags", "up"),
+                  (f"{prefix}.name", net.interface), (f"{prefix}.hwaddr", net.mac)]
+        if net.address:
+            items.append((f"{prefix}.ipv4.address", f"{net.address}/{net.prefixlen}"))
+        if net.gateway:
+            items.append((f"{prefix}.ipv4.gateway", net.gateway))
+        if net.mtu:
+            items.append((f"{prefix}.mtu", str(net.mtu)))
+    items += [
+        ("lxc.mount.entry", f"{spec.data_dir} {DATA_MOUNT} none bind,create=dir 0 0"),
+        ("lxc.mount.entry", f"{spec.log_dir} {LOG_MOUNT} none bind,create=dir 0 0"),
+        ("lxc.start.auto", "1"),
+        ("lxc.start.order", str(spec.start_order)),
+    ]
+    items += [("lxc.group", group) for group in AUTOSTART_GROUPS]
+    return items
+
+
+def hosts_file(inventory: dict) -> str:
+    """/etc/hosts for every container: localhost, then each container and host by name."""
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", ""]
+    hostvars = inventory["_meta"]["hostvars"]
+    for name in sorted(hostvars):
+        address = hostvars[name].get("management_address")
+        if address:
+            lines.append(f"{address}\t{name}")
+    return "\n".join(lines) + "\n"
+
+
+def ordered(inventory: dict, names: list[str] | None = None) -> list[str]:
+    """Container names in start order (galera first), then by name."""
+    rows = [row.name for row in inventory_containers(inventory) if names is None or row.name in names]
+    specs = {name: container_spec(inventory, name) for name in rows}
+    return sorted(rows, key=lambda n: (specs[n].start_order, n))
+
+
+# ---- steps ---------------------------------------------------------------------------------
+
+@dataclass
+class HostDirectories:
+    spec: ContainerSpec
+    name = "data and log directories"
+
+    def _wanted(self) -> list[Path]:
+        return [self.spec.data_dir, self.spec.log_dir, self.spec.log_dir / "apt", self.spec.log_dir / "journal"]
+
+    def check(self) -> str | None:
+        missing = [str(p) for p in self._wanted() if not p.is_dir()]
+        return f"missing {', '.join(missing)}" if missing else None
+
+    def apply(self) -> None:
+        for path in self._wanted():
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass
+class ContainerCreated:
+    """The container exists: a copy-on-write clone of the current base image."""
+
+    spec: ContainerSpec
+    name = "created"
+
+    def check(self) -> str | None:
+        return None if lxc_module().Container(self.spec.name).defined else "absent"
+
+    def apply(self) -> None:
+        lxc = lxc_module()
+        base = current_base()
+        if base is None:
+            raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
+        source = lxc.Container(base["name"])
+        # A half-made container from an interrupted run is in the way: remove it first.
+        shutil.rmtree(LXC_PATH / self.spec.name, ignore_errors=True)
+        clone = source.clone(self.spec.name, flags=lxc.LXC_CLONE_SNAPSHOT, bdevtype="overlayfs")
+        how = "overlayfs snapshot"
+        if not clone:
+            shutil.rmtree(LXC_PATH / self.spec.name, ignore_errors=True)
+            clone = source.clone(self.spec.name, flags=0)  # a full copy where overlayfs cannot
+            how = "full copy"
+        if not clone:
+            raise ContainerError(f"LXC could not clone {base['name']}", file=self.spec.name,
+                                 hint="see /var/log/osa-aio/osa-aio.log and `lxc-copy` for details")
+        write_marker(self.spec.name, {"kind": "container", "container_type": self.spec.container_type,
+                                      "base": base["name"], "clone": how, "spec_digest": None})
+
+
+@dataclass
+class ContainerConfigured:
+    """The container's LXC config matches its spec (networks, mounts, autostart)."""
+
+    spec: ContainerSpec
+    name = "configured"
+
+    def check(self) -> str | None:
+        marker = read_marker(self.spec.name) or {}
+        return None if marker.get("spec_digest") == self.spec.digest() else "config differs from the inventory"
+
+    def apply(self) -> None:
+        container = lxc_module().Container(self.spec.name)
+        for key in ("lxc.net", "lxc.mount.entry", "lxc.group"):
+            container.clear_config_item(key)
+        for key, value in lxc_config_items(self.spec):
+            if not container.set_config_item(key, value):
+                raise ContainerError(f"LXC refused {key} = {value}", file=self.spec.name)
+        if not container.save_config():
+            raise ContainerError("LXC could not save the config", file=self.spec.name)
+        if container.running:  # a running container only takes a new config on restart
+            container.stop()
+        marker = read_marker(self.spec.name) or {}
+        write_marker(self.spec.name, {**marker, "spec_digest": self.spec.digest()})
+
+
+@dataclass
+class ContainerRunning:
+    spec: ContainerSpec
+    name = "running"
+
+    def check(self) -> str | None:
+        return None if lxc_module().Container(self.spec.name).running else "stopped"
+
+    def apply(self) -> None:
+        container = lxc_module().Container(self.spec.name)
+        if not container.start() or not container.wait("RUNNING", START_TIMEOUT):
+            raise ContainerError("LXC could not start the container", file=self.spec.name,
+                                 hint=f"try `lxc-start -n {self.spec.name} -F` to see why")
+
+
+def container_steps(inventory: dict, name: str) -> Iterator:
+    """Everything that makes one container exist, match the inventory and run."""
+    spec = container_spec(inventory, name)
+    yield HostDirectories(spec)
+    yield ContainerCreated(spec)
+    yield ContainerConfigured(spec)
+    yield ContainerRunning(spec)
+    runner = LxcAttachRunner(name)
+    yield FileContent(runner, "/etc/hosts", hosts_file(inventory))
+    yield FileContent(runner, "/etc/resolv.conf", Path("/etc/resolv.conf").read_text())
+
+
+# ---- reading state and destroying ------------------------------------------------------------
+
+def osa_aio_containers() -> list[str]:
+    """Every container osa-aio made on this host (by its marker), in or out of the inventory."""
+    if not LXC_PATH.is_dir():
+        return []
+    return sorted(p.name for p in LXC_PATH.iterdir() if (read_marker(p.name) or {}).get("kind") == "container")
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    container_type: str
+    state: str
+    addresses: tuple[str, ...]
+    autostart: bool
+
+
+def container_state(name: str, container_type: str = "") -> ContainerState:
+    container = lxc_module().Container(name)
+    if not container.defined:
+        return ContainerState(name, container_type, "ABSENT", (), False)
+    marker = read_marker(name) or {}
+    addresses = tuple(container.get_ips()) if container.running else ()
+    return ContainerState(name, container_type or marker.get("container_type", ""), container.state,
+                          addresses, container.get_config_item("lxc.start.auto") == "1")
+
+
+def destroy_container(name: str, keep_data: bool = False) -> bool:
+    """Stop and destroy a container, and its data and logs unless ``keep_data``; True if it existed."""
+    existed = lxc_module().Container(name).defined or (LXC_PATH / name).exists()
+    destroy_defined(name)
+    if not keep_data:
+        shutil.rmtree(DATA_ROOT / name, ignore_errors=True)
+        shutil.rmtree(LOG_ROOT / name, ignore_errors=True)
+    return existed
+
+
+
+def container_states(inventory: dict | None) -> list[ContainerState]:
+    """The inventory's containers in start order, then osa-aio's leftovers the inventory lacks."""
+    known = ordered(inventory) if inventory else []
+    types = {row.name: row.container_type for row in inventory_containers(inventory)} if inventory else {}
+    names = known + [name for name in osa_aio_containers() if name not in types]
+    return [container_state(name, types.get(name, "")) for name in names]

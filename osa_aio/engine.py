@@ -1,0 +1,130 @@
+"""Runs steps: each reads the current state, acts only when it differs, and reports
+ok / changed / failed with its time. Prints progress and the closing tables."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Protocol
+
+from rich.console import Console
+
+from osa_aio.errors import OsaAioError
+from osa_aio.output import format_table
+
+log = logging.getLogger("osa_aio.engine")
+
+OK, CHANGED, FAILED = "ok", "changed", "failed"
+
+
+class Step(Protocol):
+    """One idempotent unit of work."""
+
+    name: str
+
+    def check(self) -> str | None:
+        """None when the state is as wanted; otherwise why it must change."""
+
+    def apply(self) -> None:
+        """Make the state as wanted (only called after check said it must change)."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    group: str
+    target: str
+    step: str
+    status: str
+    reason: str
+    seconds: float
+
+
+class Engine:
+    """Runs lists of steps and keeps what happened. ``check_mode`` changes nothing."""
+
+    def __init__(self, console: Console | None = None, check_mode: bool = False) -> None:
+        self.console = console or Console(stderr=True, highlight=False)
+        self.check_mode = check_mode
+        self.results: list[StepResult] = []
+        self.phases: list[tuple[str, float]] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time a phase of the work for the closing table."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.monotonic() - started))
+
+    def run(self, group: str, target: str, steps: Iterable[Step]) -> bool:
+        """Run ``steps`` in order on ``target``; stop at the first failure. Returns success.
+
+        ``steps`` may be a generator, so a step can be made from what earlier ones did. In check
+        mode the target stops at the first step that would change, since later ones build on it.
+        """
+        for step in steps:
+            started = time.monotonic()
+            status, reason = OK, ""
+            try:
+                with self._progress(target, step.name):
+                    reason = step.check() or ""
+                    if reason and not self.check_mode:
+                        step.apply()
+                    status = CHANGED if reason else OK
+            except OsaAioError as exc:
+                status, reason = FAILED, str(exc)
+            self._record(StepResult(group, target, step.name, status, reason, time.monotonic() - started))
+            if status == FAILED or (self.check_mode and status == CHANGED):
+                return status != FAILED
+        return True
+
+    @contextmanager
+    def _progress(self, target: str, step: str) -> Iterator[None]:
+        if not self.console.is_terminal:
+            yield
+            return
+        with self.console.status(f"[bold]{target}[/]: {step}", spinner="dots"):
+            yield
+
+    def _record(self, result: StepResult) -> None:
+        with self._lock:
+            self.results.append(result)
+        log.info("%s %s %s: %s %s (%.2fs)", result.status, result.group, result.target, result.step,
+                 result.reason, result.seconds)
+        if result.status != OK:
+            verb = "would change" if self.check_mode and result.status == CHANGED else result.status
+            self.console.print(f"{verb:>12}  {result.target}  {result.step}"
+                               + (f": {result.reason}" if result.reason else ""),
+                               markup=False, highlight=False, soft_wrap=True)
+
+    def totals(self) -> dict[str, int]:
+        counts = {OK: 0, CHANGED: 0, FAILED: 0}
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+    @property
+    def failed(self) -> bool:
+        return self.totals()[FAILED] > 0
+
+    def summary(self) -> str:
+        """The closing tables: per group, per phase, and the ok/changed/failed line."""
+        per_group: dict[str, dict[str, float]] = defaultdict(lambda: {OK: 0, CHANGED: 0, FAILED: 0, "seconds": 0.0})
+        for result in self.results:
+            per_group[result.group][result.status] += 1
+            per_group[result.group]["seconds"] += result.seconds
+        groups = format_table(["GROUP", "OK", "CHANGED", "FAILED", "SECONDS"],
+                              [(name, g[OK], g[CHANGED], g[FAILED], f"{g['seconds']:.1f}")
+                               for name, g in per_group.items()])
+        phases = format_table(["PHASE", "SECONDS"], [(name, f"{seconds:.1f}") for name, seconds in self.phases])
+        totals = self.totals()
+        line = f"ok={totals[OK]} changed={totals[CHANGED]} failed={totals[FAILED]}"
+        if self.check_mode:
+            line += "  (check mode: nothing was changed)"
+        return f"{groups}\n\n{phases}\n\n{line}"

@@ -1,0 +1,228 @@
+"""The base image: the host's Debian release, built once with debootstrap and kept as a stopped
+LXC container that every osa-aio container is cloned from (copy-on-write)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from osa_aio.errors import HostError
+from osa_aio.transport import LocalRunner, Runner
+from osa_aio.transport.lxc import lxc_module
+
+RECIPE_VERSION = 1
+LXC_PATH = Path("/var/lib/lxc")
+CACHE_DIR = Path("/var/cache/osa-aio")
+CURRENT_BASE = CACHE_DIR / "base-image.json"
+BASE_PREFIX = "osa-aio-base-"
+MARKER = "osa-aio.json"
+BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3", "ca-certificates", "iproute2",
+                 "iputils-ping", "procps", "netbase", "less", "curl", "rsync")
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
+
+
+@dataclass(frozen=True)
+class ImageRecipe:
+    """Everything the base image is made from; its digest decides when to rebuild."""
+
+    codename: str
+    mirror: str
+    packages: tuple[str, ...]
+    apt_sources: dict[str, str] = field(default_factory=dict)  # path in the image -> content
+    ca_certificates: dict[str, str] = field(default_factory=dict)  # file name -> content
+    version: int = RECIPE_VERSION
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+
+def host_recipe(etc: Path = Path("/etc"), ca_dir: Path = HOST_CA_DIR) -> ImageRecipe:
+    """The recipe for this host: its release, its apt sources and its extra CA certificates."""
+    release = _os_release(etc / "os-release")
+    codename = release.get("VERSION_CODENAME")
+    if not codename:
+        raise HostError("cannot tell the host's release", file=str(etc / "os-release"),
+                        hint="osa-aio needs Debian or Ubuntu with VERSION_CODENAME set")
+    sources: dict[str, str] = {}
+    for path in [etc / "apt" / "sources.list", *sorted((etc / "apt" / "sources.list.d").glob("*"))]:
+        if path.is_file() and path.suffix in (".list", ".sources"):
+            sources[str(Path("/etc/apt") / path.relative_to(etc / "apt"))] = path.read_text()
+    certs = {p.name: p.read_text() for p in sorted(ca_dir.glob("*.crt"))} if ca_dir.is_dir() else {}
+    return ImageRecipe(codename=codename, mirror=_mirror(sources.values(), codename),
+                       packages=BASE_PACKAGES, apt_sources=sources, ca_certificates=certs)
+
+
+def _os_release(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def _mirror(sources, codename: str) -> str:
+    """The first archive URI that serves ``codename`` itself (not -security or -updates)."""
+    for text in sources:
+        for stanza in re.split(r"\n\s*\n", text):
+            uris = re.search(r"^URIs:\s*(\S+)", stanza, re.M)
+            suites = re.search(r"^Suites:\s*(.+)$", stanza, re.M)
+            if uris and suites and codename in suites.group(1).split():
+                return uris.group(1)
+        for match in re.finditer(r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)", text, re.M):
+            if match.group(2) == codename:
+                return match.group(1)
+    return DEFAULT_MIRROR
+
+
+# ---- which base image is current ------------------------------------------------------------
+
+def current_base() -> dict | None:
+    """{"name", "digest"} of the image new containers are cloned from, or None."""
+    try:
+        data = json.loads(CURRENT_BASE.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if (LXC_PATH / data.get("name", "") / MARKER).exists() else None
+
+
+def read_marker(name: str) -> dict | None:
+    """osa-aio's marker in a container's directory: what made it and from what."""
+    try:
+        return json.loads((LXC_PATH / name / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_marker(name: str, data: dict) -> None:
+    (LXC_PATH / name / MARKER).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def base_images() -> list[str]:
+    """Every base image osa-aio built (current or not)."""
+    if not LXC_PATH.is_dir():
+        return []
+    return sorted(p.name for p in LXC_PATH.iterdir()
+                  if p.name.startswith(BASE_PREFIX) and (read_marker(p.name) or {}).get("kind") == "base")
+
+
+# ---- building ----------------------------------------------------------------------------
+
+@dataclass
+class BaseImageBuilt:
+    """The current base image exists and was made from this recipe."""
+
+    recipe: ImageRecipe
+    rebuild: bool = False
+    runner: Runner = field(default_factory=LocalRunner)
+
+    name = "base image"
+
+    def check(self) -> str | None:
+        current = current_base()
+        if self.rebuild:
+            return "rebuild asked (--rebuild-image)"
+        if current is None:
+            return "absent"
+        if current.get("digest") != self.recipe.digest():
+            return "its recipe changed"
+        return None
+
+    def apply(self) -> None:
+        name = build_base_image(self.recipe, self.runner)
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        CURRENT_BASE.write_text(json.dumps({"name": name, "digest": self.recipe.digest()}) + "\n")
+        self.rebuild = False
+
+
+def build_base_image(recipe: ImageRecipe, runner: Runner) -> str:
+    """debootstrap a rootfs, add the host's apt sources and CA certificates, define the container.
+
+    A new image gets a new name, so containers cloned from an older one keep working.
+    """
+    started = time.monotonic()
+    digest = recipe.digest()[:8]
+    index = 1
+    while (LXC_PATH / f"{BASE_PREFIX}{digest}-{index}").exists():
+        index += 1
+    name = f"{BASE_PREFIX}{digest}-{index}"
+    work = LXC_PATH / f".{name}.building"
+    shutil.rmtree(work, ignore_errors=True)
+    rootfs = work / "rootfs"
+    rootfs.mkdir(parents=True)
+    try:
+        runner.run(["debootstrap", "--variant=minbase", f"--include={','.join(recipe.packages)}",
+                    recipe.codename, str(rootfs), recipe.mirror], timeout=1800)
+        _customise(rootfs, recipe, runner)
+        final = LXC_PATH / name
+        work.rename(final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    (final / "config").write_text(base_config(name, final / "rootfs"))
+    lxc_module().Container(name)  # proves liblxc reads the config
+    write_marker(name, {"kind": "base", "digest": recipe.digest(), "codename": recipe.codename,
+                        "seconds": round(time.monotonic() - started, 1)})
+    return name
+
+
+def _customise(rootfs: Path, recipe: ImageRecipe, runner: Runner) -> None:
+    apt = rootfs / "etc" / "apt"
+    (apt / "sources.list").unlink(missing_ok=True)
+    for path, content in recipe.apt_sources.items():
+        target = rootfs / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    if recipe.ca_certificates:
+        ca_dir = rootfs / "usr" / "local" / "share" / "ca-certificates"
+        ca_dir.mkdir(parents=True, exist_ok=True)
+        for file_name, content in recipe.ca_certificates.items():
+            (ca_dir / file_name).write_text(content)
+        runner.run(["chroot", str(rootfs), "update-ca-certificates"])
+    runner.run(["chroot", str(rootfs), "apt-get", "clean"])
+    # Each clone must make its own machine-id at first boot.
+    (rootfs / "etc" / "machine-id").write_text("")
+    (rootfs / "var" / "lib" / "dbus" / "machine-id").unlink(missing_ok=True)
+    shutil.copy("/etc/resolv.conf", rootfs / "etc" / "resolv.conf")
+
+
+def base_config(name: str, rootfs: Path) -> str:
+    """The LXC config every clone starts from; osa-aio adds networks and mounts per container."""
+    return "\n".join([
+        "# Written by osa-aio: the base image containers are cloned from.",
+        "lxc.include = /usr/share/lxc/config/debian.common.conf",
+        "lxc.arch = linux64",
+        f"lxc.rootfs.path = dir:{rootfs}",
+        f"lxc.uts.name = {name}",
+        "lxc.apparmor.profile = generated",
+        "lxc.apparmor.allow_nesting = 1",
+        "lxc.net.0.type = empty",
+        "",
+    ])
+
+
+def remove_unused_bases(in_use: set[str]) -> list[str]:
+    """Destroy base images that are neither current nor cloned from; return their names."""
+    current = (current_base() or {}).get("name")
+    removed = []
+    for name in base_images():
+        if name != current and name not in in_use:
+            destroy_defined(name)
+            removed.append(name)
+    return removed
+
+
+def destroy_defined(name: str) -> None:
+    """Stop and destroy an LXC container and its directory."""
+    container = lxc_module().Container(name)
+    if container.running:
+        container.stop()
+    if container.defined and not container.destroy():
+        raise HostError(f"LXC could not destroy {name}", file=str(LXC_PATH / name),
+                        hint=f"look at `lxc-destroy -n {name}`")
+    shutil.rmtree(LXC_PATH / name, ignore_errors=True)

@@ -1,0 +1,86 @@
+"""LxcAttachRunner: commands inside a container through python-lxc's attach_wait."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from typing import Mapping, Sequence
+
+from osa_aio.errors import CommandFailed, ContainerError
+from osa_aio.transport.base import Arg, Result, finish, reveal
+
+BASE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/root",
+    "LANG": "C.UTF-8",
+    "DEBIAN_FRONTEND": "noninteractive",
+}
+
+
+def lxc_module():
+    """The python-lxc bindings, or a clear error when they are missing."""
+    try:
+        import lxc  # noqa: PLC0415 - optional until containers are used
+    except ImportError:
+        raise ContainerError("the python-lxc bindings are not installed",
+                             hint="install Debian's lxc-dev and pkg-config, then `pip install lxc`"
+                                  " (scripts/aio.sh does this)") from None
+    return lxc
+
+
+class LxcAttachRunner:
+    """Runs in container ``name`` with a clean environment (BASE_ENV plus ``env``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._container = None
+
+    @property
+    def container(self):
+        if self._container is None:
+            self._container = lxc_module().Container(self.name)
+        return self._container
+
+    def _require_running(self) -> None:
+        if not self.container.running:
+            raise ContainerError("the container is not running", file=self.name,
+                                 hint="start it with `osa-aio run --limit NAME`")
+
+    def interactive(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
+        """Run with the caller's terminal (stdin, stdout, stderr); return the exit code."""
+        lxc = lxc_module()
+        self._require_running()
+        variables = [f"{k}={v}" for k, v in {**BASE_ENV, **(env or {})}.items()]
+        status = self.container.attach_wait(lxc.attach_run_command, list(argv),
+                                            env_policy=lxc.LXC_ATTACH_CLEAR_ENV, extra_env_vars=variables)
+        if status == -1:
+            raise CommandFailed(self.name, " ".join(argv), -1, "lxc attach failed")
+        return os.waitstatus_to_exitcode(status)
+
+    def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
+            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result:
+        lxc = lxc_module()
+        self._require_running()
+        command = reveal(argv)
+        if timeout:
+            # attach_wait has no timeout of its own: coreutils' timeout exits 124 when it fires.
+            command = ["timeout", "--kill-after=5", str(int(timeout)), *command]
+        variables = [f"{k}={v}" for k, v in {**BASE_ENV, **(env or {})}.items()]
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        started = time.monotonic()
+        with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, \
+                tempfile.TemporaryFile() as ferr:
+            fin.write(data)
+            fin.seek(0)
+            status = self.container.attach_wait(
+                lxc.attach_run_command, command, env_policy=lxc.LXC_ATTACH_CLEAR_ENV,
+                extra_env_vars=variables, stdin=fin, stdout=fout, stderr=ferr)
+            fout.seek(0)
+            ferr.seek(0)
+            stdout = fout.read().decode(errors="replace")
+            stderr = ferr.read().decode(errors="replace")
+        if status == -1:
+            raise CommandFailed(self.name, " ".join(map(str, argv)), -1, "lxc attach failed")
+        rc = os.waitstatus_to_exitcode(status)
+        return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started)

@@ -1,0 +1,99 @@
+"""SshRunner: commands on a remote host over paramiko, one connection reused."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import time
+from typing import Mapping, Sequence
+
+from osa_aio.errors import CommandFailed, HostError
+from osa_aio.transport.base import Arg, Result, describe, finish, reveal
+
+
+class SshRunner:
+    """Connects on first use and keeps the connection; ``env`` is exported before the command."""
+
+    def __init__(self, host: str, *, port: int = 22, username: str = "root",
+                 key_filename: str | None = None, connect_timeout: float = 10.0) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self.key_filename = key_filename
+        self.connect_timeout = connect_timeout
+        self.name = f"{username}@{host}:{port}"
+        self._client = None
+
+    def _connect(self):
+        import paramiko  # noqa: PLC0415 - only hosts reached over SSH need it
+
+        if self._client is not None and self._client.get_transport() and self._client.get_transport().is_active():
+            return self._client
+        client = paramiko.SSHClient()
+        client.load_system_host_keys()
+        # osa-aio's hosts are the operator's own machines, listed in the config.
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        try:
+            client.connect(self.host, port=self.port, username=self.username,
+                           key_filename=self.key_filename, timeout=self.connect_timeout,
+                           banner_timeout=self.connect_timeout, auth_timeout=self.connect_timeout,
+                           allow_agent=False, look_for_keys=self.key_filename is None)
+        except paramiko.AuthenticationException:
+            raise HostError("SSH authentication failed", file=self.name,
+                            hint=f"put the public key of {self.key_filename or '~/.ssh/id_*'} "
+                                 f"in {self.username}'s authorized_keys there") from None
+        except (paramiko.ssh_exception.NoValidConnectionsError, ConnectionRefusedError):
+            raise HostError("SSH connection refused", file=self.name,
+                            hint="check that sshd runs there and the address and port are right") from None
+        except (socket.timeout, TimeoutError):
+            raise HostError(f"SSH connection timed out after {self.connect_timeout}s", file=self.name,
+                            hint="check the address and that the host is up") from None
+        except (paramiko.SSHException, OSError) as exc:
+            raise HostError(f"SSH connection failed: {exc}", file=self.name) from None
+        self._client = client
+        return client
+
+    def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
+            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result:
+        client = self._connect()
+        exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in (env or {}).items())
+        command = exports + shlex.join(reveal(argv))
+        started = time.monotonic()
+        chan = client.get_transport().open_session(timeout=self.connect_timeout)
+        try:
+            chan.exec_command(command)
+            if stdin:
+                chan.sendall(stdin.encode() if isinstance(stdin, str) else stdin)
+            chan.shutdown_write()
+            stdout, stderr = _drain(chan, started + timeout if timeout else None)
+            rc = chan.recv_exit_status()
+        except (socket.timeout, TimeoutError):
+            raise CommandFailed(self.name, shlex.join(describe(argv)), 124, f"timed out after {timeout}s") from None
+        finally:
+            chan.close()
+        return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def _drain(chan, deadline: float | None) -> tuple[str, str]:
+    """Read both streams to the end without letting either fill up and block the other."""
+    out, err = bytearray(), bytearray()
+    while True:
+        progressed = False
+        if chan.recv_ready():
+            out += chan.recv(65536)
+            progressed = True
+        if chan.recv_stderr_ready():
+            err += chan.recv_stderr(65536)
+            progressed = True
+        if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+            break
+        if not progressed:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError
+            time.sleep(0.005)
+    return out.decode(errors="replace"), err.decode(errors="replace")
