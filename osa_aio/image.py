@@ -138,6 +138,8 @@ class BaseImageBuilt:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         CURRENT_BASE.write_text(json.dumps({"name": name, "digest": self.recipe.digest()}) + "\n")
         self.rebuild = False
+        # Older images nothing was cloned from are dead weight now.
+        remove_unused_bases({(read_marker(p.name) or {}).get("base") for p in LXC_PATH.iterdir()})
 
 
 def build_base_image(recipe: ImageRecipe, runner: Runner) -> str:

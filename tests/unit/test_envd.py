@@ -39,7 +39,8 @@ container_skel:
     entry = skeleton.containers["keystone_container"]
     assert entry["belongs_to"] == ["shared_infra_containers"]  # list replaced, not appended
     assert entry["contains"] == ["keystone"]  # untouched key kept by the merge
-    assert entry["properties"] == {"service_name": "keystone"}
+    # Mappings merge key by key: the project's budget stays beside the new key.
+    assert entry["properties"] == {"service_name": "keystone", "memory_mb": 512, "disk_mb": 800}
 
 
 def test_empty_dict_replaces(tmp_path):

@@ -1,0 +1,74 @@
+import json
+
+import pytest
+
+from osa_aio.errors import HostError
+from osa_aio.host import (AddressPresent, BridgePresent, IptablesRule, SysctlValue, local_host, nat_rules,
+                          network_plan, primary_address)
+from tests.fakes import FakeRunner
+
+
+def test_network_plan_puts_host_address_on_every_bridge_and_the_vip_on_br_mgmt(load):
+    config = load()
+    plans = {p.bridge: p.addresses for p in network_plan(config, config.hosts()["aio1"])}
+    assert plans == {
+        "br-mgmt": (("172.29.236.100", 22), ("172.29.236.101", 32)),
+        "br-vxlan": (("172.29.240.100", 22),),
+        "br-storage": (("172.29.244.100", 22),),
+    }
+
+
+def test_nat_is_limited_to_the_container_networks(load):
+    rules = nat_rules(load())
+    masquerade = [rule for table, _, rule in rules if table == "nat"]
+    assert masquerade[0] == ("-s", "172.29.236.0/22", "!", "-d", "172.29.236.0/22", "-j", "MASQUERADE")
+    assert len(masquerade) == 3
+    assert all(rule[1] in ("172.29.236.0/22", "172.29.240.0/22", "172.29.244.0/22") for _, _, rule in rules)
+
+
+def link(kind="bridge", flags=("UP",)):
+    return json.dumps([{"ifname": "br-mgmt", "flags": list(flags), "linkinfo": {"info_kind": kind}}])
+
+
+def test_bridge_step_decisions():
+    assert BridgePresent(FakeRunner({("ip", "-j"): (1, "")}), "br-mgmt").check() == "absent"
+    assert BridgePresent(FakeRunner({("ip", "-j"): (0, link(flags=("BROADCAST",)))}), "br-mgmt").check() == "down"
+    assert BridgePresent(FakeRunner({("ip", "-j"): (0, link())}), "br-mgmt").check() is None
+    with pytest.raises(HostError, match="exists but is not a bridge"):
+        BridgePresent(FakeRunner({("ip", "-j"): (0, link(kind="veth"))}), "br-mgmt").check()
+    runner = FakeRunner({("ip", "link", "show"): (1, "")})
+    BridgePresent(runner, "br-mgmt").apply()
+    assert runner.calls[1:] == [["ip", "link", "add", "br-mgmt", "type", "bridge"],
+                                ["ip", "link", "set", "dev", "br-mgmt", "up"]]
+
+
+ADDRS = json.dumps([{"ifname": "br-mgmt", "addr_info": [{"local": "172.29.236.100", "prefixlen": 22}]},
+                    {"ifname": "eth0", "addr_info": [{"local": "192.0.2.2", "prefixlen": 24}]}])
+
+
+def test_address_step_reads_before_adding():
+    runner = FakeRunner({("ip", "-j", "addr"): (0, ADDRS)})
+    assert AddressPresent(runner, "br-mgmt", "172.29.236.100", 22).check() is None
+    step = AddressPresent(runner, "br-mgmt", "172.29.236.101", 32)
+    assert step.check() == "absent"
+    step.apply()
+    assert runner.calls[-1] == ["ip", "addr", "add", "172.29.236.101/32", "dev", "br-mgmt"]
+
+
+def test_sysctl_and_iptables_steps():
+    assert SysctlValue(FakeRunner({("cat",): (0, "0\n")}), "net.ipv4.ip_forward", "1").check() == "is 0"
+    assert SysctlValue(FakeRunner({("cat",): (0, "1\n")}), "net.ipv4.ip_forward", "1").check() is None
+    runner = FakeRunner({("iptables", "-w", "-t", "filter", "-C"): (1, "")})
+    rule = IptablesRule(runner, "filter", "FORWARD", ("-j", "OSA-AIO-FORWARD"), insert=True)
+    assert rule.check() == "absent"
+    rule.apply()
+    assert runner.calls[-1] == ["iptables", "-w", "-t", "filter", "-I", "FORWARD", "1", "-j", "OSA-AIO-FORWARD"]
+
+
+def test_primary_address_and_local_host(load):
+    routes = json.dumps([{"dst": "default", "gateway": "192.0.2.1", "dev": "eth0"}])
+    runner = FakeRunner({("ip", "-j", "-4", "route"): (0, routes), ("ip", "-j", "-4", "addr"): (0, ADDRS),
+                         ("ip", "-j", "addr"): (0, ADDRS)})
+    assert primary_address(runner) == "172.29.236.100"  # the first address of the route's device list
+    assert primary_address(FakeRunner({("ip",): (0, "[]")})) is None
+    assert local_host(load(), runner).name == "aio1"
