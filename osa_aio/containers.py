@@ -29,6 +29,7 @@ START_ORDER = {"galera_container": 10, "rabbit_mq_container": 20, "memcached_con
                "repo_container": 40, "keystone_container": 50, "utility_container": 60}
 DEFAULT_START_ORDER = 70
 START_TIMEOUT = 30
+CONFIG_FORMAT = 2  # bump when the way a spec becomes LXC config changes: containers get reconfigured
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class ContainerSpec:
         return LOG_ROOT / self.name
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(lxc_config_items(self)).encode()).hexdigest()
+        return hashlib.sha256(json.dumps([CONFIG_FORMAT, lxc_config_items(self)]).encode()).hexdigest()
 
 
 def container_spec(inventory: dict, name: str) -> ContainerSpec:
@@ -188,8 +189,12 @@ class ContainerConfigured:
         container = lxc_module().Container(self.spec.name)
         for key in ("lxc.net", "lxc.mount.entry", "lxc.group"):
             container.clear_config_item(key)
+        seen: set[str] = set()
         for key, value in lxc_config_items(self.spec):
-            if not container.set_config_item(key, value):
+            # Multi-value keys (lxc.mount.entry, lxc.group): set replaces, append adds.
+            setter = container.append_config_item if key in seen else container.set_config_item
+            seen.add(key)
+            if not setter(key, value):
                 raise ContainerError(f"LXC refused {key} = {value}", file=self.spec.name)
         if not container.save_config():
             raise ContainerError("LXC could not save the config", file=self.spec.name)

@@ -7,6 +7,10 @@ HOST_PACKAGES=(
   iptables iproute2 rsync curl ca-certificates      # host networking, NAT, copying, checks
 )
 
+TEST_PACKAGES=(
+  openssh-server          # an sshd on loopback for the SSH runner's integration test
+)
+
 require_root() {
   if [ "$(id -u)" -ne 0 ]; then
     echo "error: run this as root (e.g. sudo $0)" >&2
@@ -14,16 +18,26 @@ require_root() {
   fi
 }
 
-install_host_packages() {
-  local missing=()
-  for pkg in "${HOST_PACKAGES[@]}"; do
+# install_packages PKG...: apt-get install what is missing, without starting any service it ships.
+install_packages() {
+  local missing=() guard=""
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "Installing host packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  echo "Installing packages: ${missing[*]}"
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    # Packages such as openssh-server would start their daemon on install; tests start their own.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    guard=1
   fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$guard" ] || rm -f /usr/sbin/policy-rc.d
+}
+
+install_host_packages() {
+  install_packages "${HOST_PACKAGES[@]}"
 }
 
 # make_venv DIR [EXTRAS] [-e]: a venv on the distribution's python3 with osa-aio installed

@@ -7,5 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 require_root
 install_host_packages
+install_packages "${TEST_PACKAGES[@]}"
 make_venv .venv "[test]" -e
-exec .venv/bin/python -m pytest -ra tests "$@"
+# Unit tests first (seconds), then the integration suite on real LXC (one shared deployment).
+[ "$#" -gt 0 ] || set -- tests/unit tests/integration
+exec .venv/bin/python -m pytest -ra "$@"

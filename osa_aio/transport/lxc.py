@@ -7,7 +7,7 @@ import tempfile
 import time
 from typing import Mapping, Sequence
 
-from osa_aio.errors import CommandFailed, ContainerError
+from osa_aio.errors import ContainerError
 from osa_aio.transport.base import Arg, Result, finish, reveal
 
 BASE_ENV = {
@@ -54,9 +54,7 @@ class LxcAttachRunner:
         variables = [f"{k}={v}" for k, v in {**BASE_ENV, **(env or {})}.items()]
         status = self.container.attach_wait(lxc.attach_run_command, list(argv),
                                             env_policy=lxc.LXC_ATTACH_CLEAR_ENV, extra_env_vars=variables)
-        if status == -1:
-            raise CommandFailed(self.name, " ".join(argv), -1, "lxc attach failed")
-        return os.waitstatus_to_exitcode(status)
+        return _exit_code(status)
 
     def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
             env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result:
@@ -80,7 +78,14 @@ class LxcAttachRunner:
             ferr.seek(0)
             stdout = fout.read().decode(errors="replace")
             stderr = ferr.read().decode(errors="replace")
-        if status == -1:
-            raise CommandFailed(self.name, " ".join(map(str, argv)), -1, "lxc attach failed")
-        rc = os.waitstatus_to_exitcode(status)
+        rc = _exit_code(status)
         return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started)
+
+
+def _exit_code(status: int) -> int:
+    """attach_wait's raw wait status as an exit code (-N for a signal).
+
+    liblxc reports an exit code of 255 as -1, the same as a failed attach; the container was
+    checked to be running, so -1 is taken as 255.
+    """
+    return 255 if status == -1 else os.waitstatus_to_exitcode(status)

@@ -1,0 +1,78 @@
+"""One real deployment shared by the integration tests (session-scoped): bootstrap + run on
+real LXC, torn down at the end. Needs root and LXC; skips with the reason otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+# Set to keep the base image between local runs (CI purges it, proving the cold build).
+KEEP_IMAGE = os.environ.get("OSA_AIO_TEST_KEEP_IMAGE") == "1"
+
+
+def skip_reason() -> str | None:
+    if os.geteuid() != 0:
+        return "the integration suite needs root"
+    if shutil.which("lxc-start") is None:
+        return "the integration suite needs LXC (apt-get install lxc)"
+    try:
+        import lxc  # noqa: F401
+    except ImportError:
+        return "the integration suite needs the python-lxc bindings"
+    return None
+
+
+def osa(*args: str, config_dir: Path, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """Run the real CLI (python -m osa_aio) with this config dir."""
+    proc = subprocess.run([sys.executable, "-m", "osa_aio", "--config-dir", str(config_dir), *args],
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"osa-aio {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@dataclass
+class Deployment:
+    config_dir: Path
+    bootstrap: subprocess.CompletedProcess
+    run: subprocess.CompletedProcess
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def inventory(self) -> dict:
+        return json.loads((self.config_dir / "openstack_inventory.json").read_text())
+
+    def containers(self) -> dict[str, str]:
+        """container name -> management address"""
+        hostvars = self.inventory()["_meta"]["hostvars"]
+        return {name: hv["management_address"] for name, hv in hostvars.items() if hv.get("container_type")}
+
+    def osa(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return osa(*args, config_dir=self.config_dir, check=check)
+
+
+@pytest.fixture(scope="session")
+def aio(tmp_path_factory) -> Deployment:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    config_dir = tmp_path_factory.mktemp("aio") / "config"  # absent: bootstrap installs it
+    # Leftovers of an interrupted run (or an earlier deployment) go first: this proves a cold start.
+    osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir)
+    started = time.monotonic()
+    boot = osa("bootstrap", config_dir=config_dir)
+    booted = time.monotonic()
+    run = osa("run", config_dir=config_dir)
+    deployment = Deployment(config_dir, boot, run,
+                            {"bootstrap": booted - started, "run": time.monotonic() - booted})
+    print(f"\nosa-aio deployment: bootstrap {deployment.seconds['bootstrap']:.1f}s, "
+          f"run {deployment.seconds['run']:.1f}s")
+    yield deployment
+    osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir, check=False)

@@ -1,0 +1,82 @@
+"""bootstrap + run on real LXC: 11 containers up with the inventory's addresses, reaching each
+other and Debian's mirror; a second bootstrap and run change nothing."""
+
+import json
+import re
+import subprocess
+
+import lxc
+import pytest
+
+from osa_aio.transport import LxcAttachRunner
+
+
+def test_eleven_containers_run_with_the_inventory_addresses(aio):
+    expected = aio.containers()
+    assert len(expected) == 11
+    rows = {row["name"]: row for row in json.loads(aio.osa("list", "--json").stdout)}
+    assert set(rows) == set(expected)
+    for name, address in expected.items():
+        assert rows[name]["state"] == "RUNNING", name
+        assert rows[name]["addresses"] == [address]
+        assert rows[name]["autostart"] is True
+
+
+def test_every_container_has_its_mac_and_a_port_on_br_mgmt(aio):
+    hostvars = aio.inventory()["_meta"]["hostvars"]
+    ports = json.loads(subprocess.run(["ip", "-j", "link", "show", "master", "br-mgmt"],
+                                      capture_output=True, text=True, check=True).stdout)
+    assert len(ports) == 11
+    for name in aio.containers():
+        container = lxc.Container(name)
+        net = hostvars[name]["container_networks"]["management_address"]
+        assert container.get_config_item("lxc.net.0.hwaddr") == net["mac"]
+        assert container.get_config_item("lxc.net.0.link") == "br-mgmt"
+        link = LxcAttachRunner(name).run(["cat", "/sys/class/net/eth1/address"]).stdout.strip()
+        assert link == net["mac"]
+
+
+def test_from_each_container_the_others_answer(aio):
+    addresses = aio.containers()
+    for name in addresses:
+        others = " ".join(a for n, a in addresses.items() if n != name)
+        script = f"for ip in {others}; do ping -c1 -W2 -q $ip >/dev/null || echo unreachable $ip; done"
+        result = LxcAttachRunner(name).run(["sh", "-c", script])
+        assert result.stdout == "", f"{name}: {result.stdout}"
+
+
+def test_hostnames_hosts_file_and_bind_mounts(aio):
+    addresses = aio.containers()
+    name = sorted(addresses)[0]
+    runner = LxcAttachRunner(name)
+    assert runner.run(["hostname"]).stdout.strip() == name
+    other = sorted(addresses)[-1]
+    assert runner.run(["getent", "hosts", other]).stdout.split()[0] == addresses[other]
+    runner.run(["sh", "-c", "echo kept > /openstack/marker"])
+    assert open(f"/openstack/{name}/marker").read() == "kept\n"
+    mounts = runner.run(["findmnt", "-n", "-o", "TARGET", "/var/log"]).stdout.strip()
+    assert mounts == "/var/log"
+    assert runner.run(["systemctl", "is-system-running", "--wait"], check=False).stdout.strip() in ("running", "degraded")
+
+
+@pytest.mark.parametrize("index", range(11))
+def test_apt_get_update_works_in_each_container(aio, index):
+    name = sorted(aio.containers())[index]
+    result = LxcAttachRunner(name).run(["apt-get", "update"], timeout=300)
+    assert "Reading package lists" in result.stdout
+
+
+def test_second_bootstrap_and_run_change_nothing(aio):
+    before = (aio.config_dir / "openstack_inventory.json").read_text()
+    boot = aio.osa("bootstrap")
+    assert re.search(r"^ok=\d+ changed=0 failed=0$", boot.stdout, re.M), boot.stdout
+    assert "Nothing changed" in boot.stdout
+    run = aio.osa("run")
+    assert re.search(r"^ok=66 changed=0 failed=0$", run.stdout, re.M), run.stdout
+    assert (aio.config_dir / "openstack_inventory.json").read_text() == before
+
+
+def test_first_run_reported_its_work(aio):
+    assert re.search(r"^ok=\d+ changed=[1-9]\d* failed=0$", aio.bootstrap.stdout, re.M)
+    assert re.search(r"^ok=0 changed=66 failed=0$", aio.run.stdout, re.M), aio.run.stdout
+    assert "PHASE" in aio.run.stdout and "containers" in aio.run.stdout

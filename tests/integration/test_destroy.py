@@ -1,0 +1,27 @@
+"""Destroying containers: one by name, and `run` making it again with the same name, IP and MAC."""
+
+import json
+
+import lxc
+
+
+def test_destroy_one_then_run_brings_it_back_the_same(aio):
+    name = sorted(n for n in aio.containers() if "-keystone-" in n)[0]
+    mac = lxc.Container(name).get_config_item("lxc.net.0.hwaddr")
+    out = aio.osa("destroy", name.replace("aio1-keystone-container-", "aio1_keystone_container-"))
+    assert out.stdout.strip() == f"destroyed {name}"
+    rows = {r["name"]: r for r in json.loads(aio.osa("list", "--json").stdout)}
+    assert rows[name]["state"] == "ABSENT"
+    assert sum(r["state"] == "RUNNING" for r in rows.values()) == 10
+    run = aio.osa("run", "--limit", name)
+    assert "changed=6 failed=0" in run.stdout
+    rows = {r["name"]: r for r in json.loads(aio.osa("list", "--json").stdout)}
+    assert rows[name]["state"] == "RUNNING" and rows[name]["addresses"] == [aio.containers()[name]]
+    assert lxc.Container(name).get_config_item("lxc.net.0.hwaddr") == mac
+
+
+def test_destroy_refuses_without_target_or_yes(aio):
+    assert aio.osa("destroy", check=False).returncode == 2
+    refused = aio.osa("destroy", "--all", check=False)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert sum(r["state"] == "RUNNING" for r in json.loads(aio.osa("list", "--json").stdout)) == 11
