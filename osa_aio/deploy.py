@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from osa_aio.config import load_config
-from osa_aio.containers import container_spec, container_steps, ordered
+from osa_aio.containers import container_spec, container_steps, ordered, osa_aio_containers
 from osa_aio.engine import Engine
 from osa_aio.errors import HostError
 from osa_aio.host import BridgePresent, local_host, primary_address
-from osa_aio.image import current_base
+from osa_aio.image import current_base, read_marker, remove_unused_bases
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.query import resolve
 from osa_aio.inventory.store import load_inventory, save_inventory
@@ -45,4 +45,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None) -> list[s
     with engine.phase("containers"):
         for name in names:
             engine.run(container_spec(inventory, name).container_type, name, container_steps(inventory, name))
+    if not engine.check_mode and not engine.failed:
+        # Base images that no container is cloned from any more are dead weight.
+        remove_unused_bases({(read_marker(n) or {}).get("base") for n in osa_aio_containers()})
     return names

@@ -139,7 +139,8 @@ class BaseImageBuilt:
         CURRENT_BASE.write_text(json.dumps({"name": name, "digest": self.recipe.digest()}) + "\n")
         self.rebuild = False
         # Older images nothing was cloned from are dead weight now.
-        remove_unused_bases({(read_marker(p.name) or {}).get("base") for p in LXC_PATH.iterdir()})
+        remove_unused_bases({(read_marker(p.name) or {}).get("base") for p in LXC_PATH.iterdir()
+                             if (read_marker(p.name) or {}).get("kind") == "container"})
 
 
 def build_base_image(recipe: ImageRecipe, runner: Runner) -> str:
