@@ -242,7 +242,8 @@ def destroy(ctx: click.Context, config_dir: str | None, targets: tuple[str, ...]
         if not yes:
             raise OsaAioError("--all destroys every osa-aio container, bridge and NAT rule", hint="add --yes to confirm")
         destroy_all(directory, purge, click.echo)
-        click.echo("The host is as it was before bootstrap" + ("" if purge else " (config dir and base image kept; --purge removes them)."))
+        kept = "" if purge else " (config dir and base image kept; --purge removes them)"
+        click.echo(f"The host is as it was before bootstrap{kept}.")
         return
     if purge:
         raise OsaAioError("--purge goes with --all")

@@ -15,7 +15,7 @@ from osa_aio.errors import HostError
 from osa_aio.transport import LocalRunner, Runner
 from osa_aio.transport.lxc import lxc_module
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 LXC_PATH = Path("/var/lib/lxc")
 CACHE_DIR = Path("/var/cache/osa-aio")
 CURRENT_BASE = CACHE_DIR / "base-image.json"
@@ -198,7 +198,11 @@ def base_config(name: str, rootfs: Path) -> str:
     """The LXC config every clone starts from; osa-aio adds networks and mounts per container."""
     return "\n".join([
         "# Written by osa-aio: the base image containers are cloned from.",
-        "lxc.include = /usr/share/lxc/config/debian.common.conf",
+        # common.conf ships with liblxc-common; the Debian extras (lxc-templates) are inlined.
+        "lxc.include = /usr/share/lxc/config/common.conf",
+        "lxc.tty.dir =",
+        "lxc.cgroup.devices.allow = c 10:200 rwm",
+        "lxc.cgroup2.devices.allow = c 10:200 rwm",
         "lxc.arch = linux64",
         f"lxc.rootfs.path = dir:{rootfs}",
         f"lxc.uts.name = {name}",

@@ -69,7 +69,7 @@ def check_lxc(proc: Path = Path("/proc")) -> list[str]:
         import lxc  # noqa: F401,PLC0415
     except ImportError:
         problems.append("the python-lxc bindings are missing: install lxc-dev and pkg-config, then `pip install lxc`")
-    if not Path("/usr/share/lxc/config/debian.common.conf").exists():
+    if not Path("/usr/share/lxc/config/common.conf").exists():
         problems.append("LXC's config files are missing (/usr/share/lxc/config): install the lxc package")
     return problems
 

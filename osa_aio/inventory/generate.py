@@ -292,7 +292,7 @@ def _pools(config: Config, hostvars: dict[str, dict]) -> dict[str, Pool]:
     """One pool per cidr network, minus used_ips, VIPs and every host's addresses."""
     reserved = netaddr.IPSet(config.used_ips)
     reserved.update([config.internal_vip, config.external_vip])
-    for name, hv in hostvars.items():
+    for hv in hostvars.values():
         if hv.get("container_type"):
             continue
         reserved.update([hv["ansible_host"], hv["management_address"]])

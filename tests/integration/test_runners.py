@@ -5,7 +5,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import paramiko
 import pytest
 
 from osa_aio.errors import CommandFailed, ContainerError, HostError
@@ -117,7 +116,6 @@ def test_ssh_runner_says_refused_and_auth_failed_clearly(sshd, tmp_path):
     with pytest.raises(HostError, match="SSH connection refused; check that sshd runs"):
         closed.run(["true"])
     stranger = tmp_path / "stranger"
-    paramiko.Ed25519Key  # the key type the runner will be offered
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
     denied = SshRunner("127.0.0.1", port=sshd["port"], key_filename=str(stranger))
     with pytest.raises(HostError, match="SSH authentication failed"):
