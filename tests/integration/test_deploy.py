@@ -32,6 +32,9 @@ def test_every_container_has_its_mac_and_a_port_on_br_mgmt(aio):
         net = hostvars[name]["container_networks"]["management_address"]
         assert container.get_config_item("lxc.net.0.hwaddr") == net["mac"]
         assert container.get_config_item("lxc.net.0.link") == "br-mgmt"
+        config = open(f"/var/lib/lxc/{name}/config").read()
+        assert "\nlxc.rootfs.path = overlay:/var/lib/lxc/osa-aio-base-" in config  # a copy-on-write clone
+        assert container.get_config_item("lxc.group") == ["onboot", "openstack"]
         link = LxcAttachRunner(name).run(["cat", "/sys/class/net/eth1/address"]).stdout.strip()
         assert link == net["mac"]
 
@@ -66,7 +69,25 @@ def test_apt_get_update_works_in_each_container(aio, index):
     assert "Reading package lists" in result.stdout
 
 
+def test_galera_starts_first(aio):
+    orders = {name: int(lxc.Container(name).get_config_item("lxc.start.order")) for name in aio.containers()}
+    galera = max(o for n, o in orders.items() if "-galera-" in n)
+    assert all(o > galera for n, o in orders.items() if "-galera-" not in n)
+
+
+def test_bootstrap_installed_config_and_secrets_without_printing_them(aio):
+    secrets = aio.config_dir / "user_secrets.yml"
+    assert oct(secrets.stat().st_mode & 0o777) == "0o600"
+    values = [line.split(":", 1)[1].strip() for line in secrets.read_text().splitlines()
+              if line and not line.startswith(("#", "---"))]
+    assert len(values) == 10 and all(len(v) >= 32 for v in values)
+    for value in values:
+        assert value not in aio.bootstrap.stdout + aio.bootstrap.stderr
+
+
 def test_second_bootstrap_and_run_change_nothing(aio):
+    variables = aio.config_dir / "user_variables.yml"
+    variables.write_text(variables.read_text() + "# an operator's edit\n")
     before = (aio.config_dir / "openstack_inventory.json").read_text()
     boot = aio.osa("bootstrap")
     assert re.search(r"^ok=\d+ changed=0 failed=0$", boot.stdout, re.M), boot.stdout
@@ -74,6 +95,7 @@ def test_second_bootstrap_and_run_change_nothing(aio):
     run = aio.osa("run")
     assert re.search(r"^ok=66 changed=0 failed=0$", run.stdout, re.M), run.stdout
     assert (aio.config_dir / "openstack_inventory.json").read_text() == before
+    assert variables.read_text().endswith("# an operator's edit\n")  # never overwritten
 
 
 def test_first_run_reported_its_work(aio):

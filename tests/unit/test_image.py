@@ -45,3 +45,16 @@ def test_base_config_names_no_default_bridge(tmp_path):
     text = base_config("osa-aio-base-x", tmp_path / "rootfs")
     assert "lxcbr0" not in text and "lxc.net.0.type = empty" in text
     assert f"lxc.rootfs.path = dir:{tmp_path / 'rootfs'}" in text
+
+
+def test_base_image_is_rebuilt_only_when_asked_or_when_the_recipe_changed(tmp_path, monkeypatch):
+    import osa_aio.image as image
+
+    recipe = host_recipe(make_etc(tmp_path), tmp_path / "none")
+    monkeypatch.setattr(image, "current_base", lambda: None)
+    assert image.BaseImageBuilt(recipe).check() == "absent"
+    monkeypatch.setattr(image, "current_base", lambda: {"name": "osa-aio-base-x-1", "digest": recipe.digest()})
+    assert image.BaseImageBuilt(recipe).check() is None
+    assert image.BaseImageBuilt(recipe, rebuild=True).check() == "rebuild asked (--rebuild-image)"
+    monkeypatch.setattr(image, "current_base", lambda: {"name": "osa-aio-base-x-1", "digest": "older"})
+    assert image.BaseImageBuilt(recipe).check() == "its recipe changed"
