@@ -179,14 +179,17 @@ def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool) -
 
 @cli.command(name="run")
 @config_dir_option
-@click.option("--limit", metavar="NAME|TYPE", help="Only these containers (a name, a type or a group).")
+@click.argument("services", nargs=-1, metavar="[SERVICE]...")
+@click.option("--limit", metavar="NAME|GROUP", help="Only these containers (a name, a type or a group).")
 @click.option("--check", "check_mode", is_flag=True, help="Show what would change; change nothing.")
 @click.pass_context
-def run_command(ctx: click.Context, config_dir: str | None, limit: str | None, check_mode: bool) -> None:
-    """Create and start the inventory's containers (services come with a later milestone)."""
+def run_command(ctx: click.Context, config_dir: str | None, services: tuple[str, ...], limit: str | None,
+                check_mode: bool) -> None:
+    """Deploy: containers, then every service in dependency order (or only the SERVICEs named:
+    repo, haproxy, galera, rabbitmq, memcached, keystone, utility)."""
     engine = _engine(check_mode)
-    deploy(config_dir_of(ctx, config_dir), engine, limit=limit)
-    _finish(engine, "Containers are up. See: osa-aio list")
+    deploy(config_dir_of(ctx, config_dir), engine, limit=limit, services=list(services) or None)
+    _finish(engine, "Deployed. Next: osa-aio verify")
 
 
 @cli.command(name="list")

@@ -16,7 +16,7 @@ from osa_aio.errors import ContainerError, HostError
 from osa_aio.image import LXC_PATH, current_base, destroy_defined, read_marker, write_marker
 from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.steps import FileContent
-from osa_aio.transport import LxcAttachRunner
+from osa_aio.transport import LocalRunner, LxcAttachRunner
 from osa_aio.transport.lxc import lxc_module
 
 DATA_ROOT = Path("/openstack")
@@ -145,9 +145,10 @@ class HostDirectories:
 
 @dataclass
 class ContainerCreated:
-    """The container exists: a copy-on-write clone of the current base image."""
+    """The container exists: a copy-on-write clone of its type's image (or the base image)."""
 
     spec: ContainerSpec
+    image: str | None = None  # the image to clone; None: the current base image
     name = "created"
 
     def check(self) -> str | None:
@@ -158,7 +159,8 @@ class ContainerCreated:
         base = current_base()
         if base is None:
             raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
-        source = lxc.Container(base["name"])
+        image = self.image or base["name"]
+        source = lxc.Container(image)
         # A half-made container from an interrupted run is in the way: remove it first.
         shutil.rmtree(LXC_PATH / self.spec.name, ignore_errors=True)
         clone = source.clone(self.spec.name, flags=lxc.LXC_CLONE_SNAPSHOT, bdevtype="overlayfs")
@@ -168,10 +170,14 @@ class ContainerCreated:
             clone = source.clone(self.spec.name, flags=0)  # a full copy where overlayfs cannot
             how = "full copy"
         if not clone:
-            raise ContainerError(f"LXC could not clone {base['name']}", file=self.spec.name,
+            raise ContainerError(f"LXC could not clone {image}", file=self.spec.name,
                                  hint="see /var/log/osa-aio/osa-aio.log and `lxc-copy` for details")
         write_marker(self.spec.name, {"kind": "container", "container_type": self.spec.container_type,
-                                      "base": base["name"], "clone": how, "spec_digest": None})
+                                      "base": image, "clone": how, "spec_digest": None})
+        # /var/log is a bind mount: give it the image's log folders (nginx, mysql ...) with their owners.
+        self.spec.log_dir.mkdir(parents=True, exist_ok=True)
+        LocalRunner().run(["rsync", "-a", "--include=*/", "--exclude=*", f"{LXC_PATH / image}/rootfs/var/log/",
+                           f"{self.spec.log_dir}/"])
 
 
 @dataclass
@@ -219,11 +225,11 @@ class ContainerRunning:
                                  hint=f"try `lxc-start -n {self.spec.name} -F` to see why")
 
 
-def container_steps(inventory: dict, name: str) -> Iterator:
+def container_steps(inventory: dict, name: str, image: str | None = None) -> Iterator:
     """Everything that makes one container exist, match the inventory and run."""
     spec = container_spec(inventory, name)
     yield HostDirectories(spec)
-    yield ContainerCreated(spec)
+    yield ContainerCreated(spec, image)
     yield ContainerConfigured(spec)
     yield ContainerRunning(spec)
     runner = LxcAttachRunner(name)

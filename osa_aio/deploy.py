@@ -1,51 +1,128 @@
-"""`osa-aio run`: inventory, then every container created and started (services come later)."""
+"""`osa-aio run`: inventory, images, containers, then the roles stage by stage."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from osa_aio.config import load_config
 from osa_aio.containers import container_spec, container_steps, ordered, osa_aio_containers
 from osa_aio.engine import Engine
-from osa_aio.errors import HostError
+from osa_aio.errors import HostError, UnknownTarget
 from osa_aio.host import BridgePresent, local_host, primary_address
-from osa_aio.image import current_base, read_marker, remove_unused_bases
+from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, read_marker,
+                           remove_unused_bases, remove_unused_type_images)
 from osa_aio.inventory.generate import build_inventory
+from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.inventory.query import resolve
 from osa_aio.inventory.store import load_inventory, save_inventory
 from osa_aio.preflight import PreflightFailed, check_lxc, check_root
+from osa_aio.repo_build import WheelsBuilt
+from osa_aio.roles import ROLES, STAGES, haproxy_services, python_packages, role_for_type
+from osa_aio.roles.context import Context
 from osa_aio.transport import LocalRunner
 
 
-def deploy(config_dir: Path, engine: Engine, limit: str | None = None) -> list[str]:
-    """Bring the containers (all, or those ``limit`` names) to their spec; return their names."""
+def select_roles(services: list[str] | None) -> list:
+    if not services:
+        return list(ROLES.values())
+    unknown = [s for s in services if s not in ROLES]
+    if unknown:
+        raise UnknownTarget(f"unknown service {unknown[0]!r}", hint=f"services are: {', '.join(ROLES)}")
+    return [ROLES[s] for s in services]
+
+
+def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services: list[str] | None = None) -> list[str]:
+    """Bring containers and services to the config; return the containers acted on."""
     runner = LocalRunner()
+    roles = select_roles(services)
     with engine.phase("inventory"):
         config = load_config(config_dir, host_address=primary_address(runner))
         inventory, warnings = build_inventory(config, load_inventory(config_dir))
         for warning in warnings:
             engine.console.print(f"warning: {warning}", markup=False)
-        names = ordered(inventory, resolve(inventory, limit) if limit else None)
-        problems = check_root() + check_lxc()
-        if problems:
-            raise PreflightFailed(problems)
-        host = local_host(config, runner)
-        foreign = [n for n in names if container_spec(inventory, n).host != host.name]
-        if foreign:
-            raise HostError(f"{foreign[0]} belongs to another host; osa-aio deploys one host for now",
-                            hint="deploy from each host, or run on an all-in-one config")
-        if current_base() is None:
-            raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
-        bridges = {n.bridge for name in names for n in container_spec(inventory, name).networks}
-        missing = sorted(b for b in bridges if BridgePresent(runner, b).check() is not None)
-        if missing:
-            raise HostError(f"bridge {missing[0]} is not up", hint="run `osa-aio bootstrap` first")
+        wanted_types = {role.CONTAINER_TYPE for role in roles if hasattr(role, "CONTAINER_TYPE")}
+        selected = [row.name for row in inventory_containers(inventory)
+                    if services is None or row.container_type in wanted_types]
+        if limit:
+            chosen = set(resolve(inventory, limit))
+            selected = [name for name in selected if name in chosen]
+        names = ordered(inventory, selected)
+        _check_host(config, inventory, names, runner)
         if not engine.check_mode:
             save_inventory(config_dir, inventory)
+
+    with engine.phase("images"):
+        types = sorted({container_spec(inventory, n).container_type for n in names})
+        image_steps = {t: _type_image(t) for t in types if _type_image(t)}
+        jobs = [(f"image {t}", [step]) for t, step in image_steps.items()]
+        if any(role.NAME == "repo" for role in roles):
+            jobs.append(("wheels", [WheelsBuilt(python_packages())]))
+        engine.run_parallel("images", jobs, workers=3)
+    if engine.failed:
+        return names
+
     with engine.phase("containers"):
         for name in names:
-            engine.run(container_spec(inventory, name).container_type, name, container_steps(inventory, name))
-    if not engine.check_mode and not engine.failed:
-        # Base images that no container is cloned from any more are dead weight.
-        remove_unused_bases({(read_marker(n) or {}).get("base") for n in osa_aio_containers()})
+            ctype = container_spec(inventory, name).container_type
+            image = find_type_image(ctype, image_steps[ctype].digest()) if ctype in image_steps else None
+            engine.run(ctype, name, container_steps(inventory, name, image))
+    if engine.failed:
+        return names
+    if engine.check_mode and engine.totals()["changed"]:
+        engine.console.print("check mode: containers would change first; the services are not checked",
+                             markup=False)
+        return names
+
+    ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
+                  python_packages=python_packages(), haproxy_services=haproxy_services())
+    for stage in STAGES:
+        chosen = [role for role in stage if role in roles]
+        with engine.phase(" + ".join(role.NAME for role in chosen) or "-"):
+            with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
+                for future in [pool.submit(role.deploy, ctx) for role in chosen]:
+                    future.result()
+        if engine.failed:
+            return names
+    if not engine.check_mode:
+        _collect_garbage()
     return names
+
+
+def _type_image(container_type: str) -> TypeImageBuilt | None:
+    role = role_for_type(container_type)
+    if role is None or not getattr(role, "PACKAGES", ()):
+        return None
+    return TypeImageBuilt(container_type, tuple(role.PACKAGES), tuple(getattr(role, "DISABLED_SERVICES", ())))
+
+
+def _check_host(config, inventory: dict, names: list[str], runner: LocalRunner) -> None:
+    problems = check_root() + check_lxc()
+    if problems:
+        raise PreflightFailed(problems)
+    host = local_host(config, runner)
+    foreign = [n for n in names if container_spec(inventory, n).host != host.name]
+    if foreign:
+        raise HostError(f"{foreign[0]} belongs to another host; osa-aio deploys one host for now",
+                        hint="deploy from each host, or run on an all-in-one config")
+    if current_base() is None:
+        raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
+    bridges = {n.bridge for name in names for n in container_spec(inventory, name).networks}
+    missing = sorted(b for b in bridges if BridgePresent(runner, b).check() is not None)
+    if missing:
+        raise HostError(f"bridge {missing[0]} is not up", hint="run `osa-aio bootstrap` first")
+
+
+def _collect_garbage() -> None:
+    """Images that no container is cloned from and that are not current are dead weight."""
+    in_use = {(read_marker(n) or {}).get("base") for n in osa_aio_containers()}
+    wanted = set()
+    for name in ROLES:
+        role = ROLES[name]
+        if hasattr(role, "CONTAINER_TYPE") and (step := _type_image(role.CONTAINER_TYPE)):
+            found = find_type_image(role.CONTAINER_TYPE, step.digest())
+            if found:
+                wanted.add(found)
+    remove_unused_type_images(wanted, in_use)
+    image_bases = {(read_marker(n) or {}).get("base") for n in wanted | in_use}
+    remove_unused_bases(in_use | image_bases)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol
 
 from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 from osa_aio.errors import OsaAioError
 from osa_aio.output import format_table
@@ -51,7 +54,9 @@ class Engine:
         self.check_mode = check_mode
         self.results: list[StepResult] = []
         self.phases: list[tuple[str, float]] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._active: dict[str, tuple[str, float]] = {}
+        self._live: Live | None = None
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -84,13 +89,43 @@ class Engine:
                 return status != FAILED
         return True
 
+    def run_parallel(self, group: str, jobs: list[tuple[str, Iterable[Step]]], workers: int = 4) -> bool:
+        """Run each (target, steps) job in its own thread; True when all succeeded."""
+        if len(jobs) <= 1:
+            return all(self.run(group, target, steps) for target, steps in jobs)
+        with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            futures = [pool.submit(self.run, group, target, steps) for target, steps in jobs]
+            return all(future.result() for future in futures)
+
     @contextmanager
     def _progress(self, target: str, step: str) -> Iterator[None]:
+        """Show what runs where, with elapsed time (one live display shared by all threads)."""
         if not self.console.is_terminal:
             yield
             return
-        with self.console.status(f"[bold]{target}[/]: {step}", spinner="dots"):
+        with self._lock:
+            self._active[target] = (step, time.monotonic())
+            if self._live is None:
+                self._live = Live(get_renderable=self._render_progress, console=self.console,
+                                  refresh_per_second=4, transient=True)
+                self._live.start()
+        try:
             yield
+        finally:
+            with self._lock:
+                self._active.pop(target, None)
+
+    def _render_progress(self) -> Text:
+        now = time.monotonic()
+        with self._lock:
+            rows = [f"{target}: {step} ({now - started:.0f}s)" for target, (step, started) in self._active.items()]
+        return Text("\n".join(rows) or "...", style="dim")
+
+    def stop_progress(self) -> None:
+        with self._lock:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
 
     def _record(self, result: StepResult) -> None:
         with self._lock:
@@ -115,6 +150,7 @@ class Engine:
 
     def summary(self) -> str:
         """The closing tables: per group, per phase, and the ok/changed/failed line."""
+        self.stop_progress()
         per_group: dict[str, dict[str, float]] = defaultdict(lambda: {OK: 0, CHANGED: 0, FAILED: 0, "seconds": 0.0})
         for result in self.results:
             per_group[result.group][result.status] += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -233,3 +234,103 @@ def destroy_defined(name: str) -> None:
         raise HostError(f"LXC could not destroy {name}", file=str(LXC_PATH / name),
                         hint=f"look at `lxc-destroy -n {name}`")
     shutil.rmtree(LXC_PATH / name, ignore_errors=True)
+
+
+# ---- an image per container type ---------------------------------------------------------------
+
+TYPE_PREFIX = "osa-aio-img-"
+TYPE_IMAGE_FORMAT = 1
+
+
+def type_image_digest(base_digest: str, container_type: str, packages: tuple[str, ...],
+                      disabled: tuple[str, ...]) -> str:
+    data = [TYPE_IMAGE_FORMAT, base_digest, container_type, sorted(packages), sorted(disabled)]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()
+
+
+def find_type_image(container_type: str, digest: str) -> str | None:
+    """The built image of this type and digest, if there is one."""
+    if not LXC_PATH.is_dir():
+        return None
+    for path in sorted(LXC_PATH.glob(f"{TYPE_PREFIX}*")):
+        marker = read_marker(path.name) or {}
+        if marker.get("kind") == "type-image" and marker.get("digest") == digest:
+            return path.name
+    return None
+
+
+def type_images() -> list[str]:
+    if not LXC_PATH.is_dir():
+        return []
+    return sorted(p.name for p in LXC_PATH.glob(f"{TYPE_PREFIX}*")
+                  if (read_marker(p.name) or {}).get("kind") == "type-image")
+
+
+@dataclass
+class TypeImageBuilt:
+    """A container type's image: a full copy of the base with the type's packages installed once,
+    its services disabled (roles start them), so each container of the type is a cheap clone."""
+
+    container_type: str
+    packages: tuple[str, ...]
+    disabled: tuple[str, ...] = ()
+    runner: Runner = field(default_factory=LocalRunner)
+
+    @property
+    def name(self) -> str:
+        return f"image for {self.container_type}"
+
+    def digest(self) -> str:
+        base = current_base()
+        return type_image_digest((base or {}).get("digest", ""), self.container_type, self.packages, self.disabled)
+
+    def check(self) -> str | None:
+        return None if find_type_image(self.container_type, self.digest()) else "absent or out of date"
+
+    def apply(self) -> None:
+        base = current_base()
+        if base is None:
+            raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
+        started = time.monotonic()
+        digest = self.digest()
+        name = f"{TYPE_PREFIX}{self.container_type.replace('_', '-')}-{digest[:8]}"
+        work = LXC_PATH / f".{name}.building"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(LXC_PATH / name, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            # cp keeps hard links, owners and modes; the base is never running, so it is consistent.
+            self.runner.run(["cp", "-a", str(LXC_PATH / base["name"] / "rootfs"), str(work / "rootfs")], timeout=600)
+            self._install(work / "rootfs")
+            work.rename(LXC_PATH / name)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        (LXC_PATH / name / "config").write_text(base_config(name, LXC_PATH / name / "rootfs"))
+        write_marker(name, {"kind": "type-image", "container_type": self.container_type, "digest": digest,
+                            "base": base["name"], "seconds": round(time.monotonic() - started, 1)})
+
+    def _install(self, rootfs: Path) -> None:
+        """apt-get install in a chroot with its own mount namespace: /proc, /sys and /dev vanish with it."""
+        packages = " ".join(shlex.quote(p) for p in self.packages)
+        disable = " ".join(shlex.quote(u) for u in self.disabled)
+        script = f"""set -e
+mount -t proc proc "$1/proc"; mount --rbind /sys "$1/sys"; mount --rbind /dev "$1/dev"
+printf '#!/bin/sh\\nexit 101\\n' > "$1/usr/sbin/policy-rc.d"; chmod 755 "$1/usr/sbin/policy-rc.d"
+chroot "$1" apt-get update -qq
+chroot "$1" apt-get install -y -qq --no-install-recommends {packages}
+{f'chroot "$1" systemctl disable {disable}' if disable else ':'}
+chroot "$1" apt-get clean
+rm -f "$1/usr/sbin/policy-rc.d"
+"""
+        self.runner.run(["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-c", script,
+                         "type-image", str(rootfs)], env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=1800)
+
+
+def remove_unused_type_images(wanted: set[str], in_use: set[str]) -> list[str]:
+    removed = []
+    for name in type_images():
+        if name not in wanted and name not in in_use:
+            destroy_defined(name)
+            removed.append(name)
+    return removed

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
+from typing import Callable
 
+from osa_aio.errors import OsaAioError
 from osa_aio.transport import Runner, put
 
 _FILE_FACT = ('if [ -e "$1" ]; then sha256sum "$1" | cut -d" " -f1; stat -c %a:%U:%G "$1"; '
@@ -21,6 +28,7 @@ class FileContent:
     mode: int = 0o644
     owner: str = "root"
     group: str | None = None
+    changed: bool = False
 
     @property
     def name(self) -> str:
@@ -39,28 +47,232 @@ class FileContent:
 
     def apply(self) -> None:
         put(self.runner, self.path, self.content, mode=self.mode, owner=self.owner, group=self.group)
+        self.changed = True
 
 
 @dataclass
 class Directory:
-    """A directory that exists with this mode."""
+    """A directory that exists with this mode and owner."""
 
     runner: Runner
     path: str
     mode: int = 0o755
+    owner: str = "root"
+    group: str | None = None
 
     @property
     def name(self) -> str:
         return f"directory {self.path}"
 
     def check(self) -> str | None:
-        result = self.runner.run(["stat", "-c", "%F:%a", self.path], check=False)
+        result = self.runner.run(["stat", "-c", "%F:%a:%U:%G", self.path], check=False)
         if result.rc != 0:
             return "absent"
-        if result.stdout.strip() != f"directory:{self.mode:o}":
-            return f"is {result.stdout.strip()}"
-        return None
+        wanted = f"directory:{self.mode:o}:{self.owner}:{self.group or self.owner}"
+        return None if result.stdout.strip() == wanted else f"is {result.stdout.strip()}"
 
     def apply(self) -> None:
         self.runner.run(["mkdir", "-p", self.path])
         self.runner.run(["chmod", f"{self.mode:o}", self.path])
+        self.runner.run(["chown", f"{self.owner}:{self.group or self.owner}", self.path])
+
+
+@dataclass
+class Packages:
+    """Debian packages installed (apt), without starting what they ship: roles start services."""
+
+    runner: Runner
+    packages: tuple[str, ...]
+    changed: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"packages {' '.join(self.packages)}"
+
+    def _missing(self) -> list[str]:
+        result = self.runner.run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\\n", *self.packages],
+                                 check=False)
+        installed = {line.split()[0] for line in result.stdout.splitlines() if line.endswith(" installed")}
+        return [p for p in self.packages if p not in installed]
+
+    def check(self) -> str | None:
+        missing = self._missing()
+        return f"missing {' '.join(missing)}" if missing else None
+
+    def apply(self) -> None:
+        missing = self._missing()
+        # policy-rc.d (exit 101) keeps postinst scripts from starting services; one already there stays.
+        script = ("set -e; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\\nexit 101\\n' "
+                  "> /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; trap 'rm -f /usr/sbin/policy-rc.d' EXIT; fi; "
+                  "apt-get update -qq; apt-get install -y -qq --no-install-recommends \"$@\"")
+        self.runner.run(["sh", "-c", script, "apt", *missing], env={"DEBIAN_FRONTEND": "noninteractive"},
+                        timeout=1800)
+        self.changed = True
+
+
+@dataclass
+class ServiceRunning:
+    """A systemd unit enabled (or not) and active; restarted when ``restart_if()`` says so."""
+
+    runner: Runner
+    unit: str
+    enabled: bool = True
+    restart_if: Callable[[], bool] = lambda: False
+
+    @property
+    def name(self) -> str:
+        return f"service {self.unit}"
+
+    def check(self) -> str | None:
+        if self.restart_if():
+            return "its files changed: restart"
+        active = self.runner.run(["systemctl", "is-active", self.unit], check=False).stdout.strip()
+        enabled = self.runner.run(["systemctl", "is-enabled", self.unit], check=False).stdout.strip()
+        if active != "active":
+            return f"is {active}"
+        if (enabled == "enabled") != self.enabled:
+            return f"is {enabled}"
+        return None
+
+    def apply(self) -> None:
+        self.runner.run(["systemctl", "enable" if self.enabled else "disable", self.unit])
+        self.runner.run(["systemctl", "restart", self.unit], timeout=900)
+
+
+@dataclass
+class Command:
+    """A command that runs only when ``unless`` (a command) fails: the guard reads the state."""
+
+    runner: Runner
+    label: str
+    argv: list
+    unless: list | None = None
+    stdin: str | None = None
+    env: dict | None = None
+    timeout: float | None = 600
+    changed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.label
+
+    def check(self) -> str | None:
+        if self.unless is not None and self.runner.run(self.unless, check=False, env=self.env).rc == 0:
+            return None
+        return "not done yet"
+
+    def apply(self) -> None:
+        self.runner.run(self.argv, stdin=self.stdin, env=self.env, timeout=self.timeout)
+        self.changed = True
+
+
+@dataclass
+class SystemUser:
+    """A system user and group with this home, no login."""
+
+    runner: Runner
+    user: str
+    home: str
+
+    @property
+    def name(self) -> str:
+        return f"user {self.user}"
+
+    def check(self) -> str | None:
+        return None if self.runner.run(["id", "-u", self.user], check=False).rc == 0 else "absent"
+
+    def apply(self) -> None:
+        if self.runner.run(["getent", "group", self.user], check=False).rc != 0:
+            self.runner.run(["groupadd", "--system", self.user])
+        self.runner.run(["useradd", "--system", "--gid", self.user, "--home-dir", self.home,
+                         "--shell", "/usr/sbin/nologin", self.user])
+
+
+@dataclass
+class PythonVenv:
+    """A venv with these packages, installed only from the private repo (no public index).
+
+    The venv records the digest of what it was built from, so a re-run reads one file.
+    """
+
+    runner: Runner
+    path: str
+    packages: tuple[str, ...]
+    find_links: str
+    constraints: str
+    changed: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"venv {self.path}"
+
+    def _digest(self) -> str:
+        return hashlib.sha256(json.dumps([self.packages, self.find_links, self.constraints]).encode()).hexdigest()
+
+    def check(self) -> str | None:
+        found = self.runner.run(["cat", f"{self.path}/osa-aio-venv.digest"], check=False)
+        if found.rc != 0:
+            return "absent"
+        return None if found.stdout.strip() == self._digest() else "packages changed"
+
+    def apply(self) -> None:
+        self.runner.run(["python3", "-m", "venv", self.path])
+        # The repo is plain HTTP on the project's own VIP: trusted by name, no public index at all.
+        host = urllib.parse.urlsplit(self.find_links).hostname
+        self.runner.run([f"{self.path}/bin/pip", "install", "--quiet", "--no-index", "--disable-pip-version-check",
+                         "--trusted-host", host, "--find-links", self.find_links, "--constraint", self.constraints,
+                         *self.packages],
+                        env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
+        put(self.runner, f"{self.path}/osa-aio-venv.digest", self._digest() + "\n")
+        self.changed = True
+
+
+@dataclass
+class HttpAnswers:
+    """An HTTP endpoint (one of the project's own) answers with ``status``; apply waits for it."""
+
+    url: str
+    status: int = 200
+    wait: float = 60
+    method: str = "GET"
+
+    @property
+    def name(self) -> str:
+        return f"{self.url} answers {self.status}"
+
+    def _probe(self) -> str | None:
+        request = urllib.request.Request(self.url, method=self.method)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                code = response.status
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+        except (urllib.error.URLError, OSError) as exc:
+            return f"no answer ({getattr(exc, 'reason', exc)})"
+        return None if code == self.status else f"answered {code}"
+
+    def check(self) -> str | None:
+        return self._probe()
+
+    def apply(self) -> None:
+        deadline = time.monotonic() + self.wait
+        while (reason := self._probe()) is not None:
+            if time.monotonic() > deadline:
+                raise OsaAioError(f"still {reason} after {self.wait:.0f}s", file=self.url,
+                                  hint="see the service's log in /openstack/log/<container>/")
+            time.sleep(1)
+
+
+@dataclass
+class SystemdReloaded:
+    """systemd re-reads unit files after one of ``files`` (FileContent steps) changed."""
+
+    runner: Runner
+    files: list
+    name = "systemd units reloaded"
+
+    def check(self) -> str | None:
+        return "unit files changed" if any(f.changed for f in self.files) else None
+
+    def apply(self) -> None:
+        self.runner.run(["systemctl", "daemon-reload"])

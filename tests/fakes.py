@@ -18,7 +18,7 @@ class FakeRunner:
         self.calls: list[list[str]] = []
         self.stdins: list[bytes | str | None] = []
 
-    def run(self, argv, check=True, stdin=None, env=None, timeout=None) -> Result:
+    def run(self, argv, check=True, stdin=None, env=None, timeout=None, log_output=True) -> Result:
         argv = list(describe(argv))
         self.calls.append(argv)
         self.stdins.append(stdin)

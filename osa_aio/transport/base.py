@@ -33,7 +33,9 @@ class Runner(Protocol):
     name: str
 
     def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
-            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result: ...
+            env: Mapping[str, str] | None = None, timeout: float | None = None,
+            log_output: bool = True) -> Result:
+        """Run argv; ``log_output=False`` for a command whose output is itself a secret."""
 
 
 def describe(argv: Sequence[Arg]) -> tuple[str, ...]:
@@ -47,10 +49,13 @@ def reveal(argv: Sequence[Arg]) -> list[str]:
 
 
 def finish(target: str, argv: Sequence[Arg], rc: int, stdout: str, stderr: str, check: bool,
-           seconds: float = 0.0) -> Result:
+           seconds: float = 0.0, log_output: bool = True) -> Result:
     """Build the Result and log it; with ``check`` a non-zero exit raises CommandFailed."""
     result = Result(describe(argv), rc, stdout, stderr)
-    log_result(target, result.argv, rc, stdout, stderr, seconds)
+    if log_output:
+        log_result(target, result.argv, rc, stdout, stderr, seconds)
+    else:
+        log_result(target, result.argv, rc, "(output not logged)", "", seconds)
     if check and rc != 0:
         raise CommandFailed(target, shlex.join(result.argv), rc, stderr or stdout)
     return result

@@ -18,7 +18,8 @@ class LocalRunner:
     name = "localhost"
 
     def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
-            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result:
+            env: Mapping[str, str] | None = None, timeout: float | None = None,
+            log_output: bool = True) -> Result:
         data = stdin.encode() if isinstance(stdin, str) else stdin
         started = time.monotonic()
         try:
@@ -30,4 +31,4 @@ class LocalRunner:
             raise OsaAioError(f"command not found: {argv[0]}", file=self.name,
                               hint="install it (see the README's set-up command)") from None
         return finish(self.name, argv, proc.returncode, proc.stdout.decode(errors="replace"),
-                      proc.stderr.decode(errors="replace"), check, time.monotonic() - started)
+                      proc.stderr.decode(errors="replace"), check, time.monotonic() - started, log_output)

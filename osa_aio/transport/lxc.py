@@ -57,7 +57,8 @@ class LxcAttachRunner:
         return _exit_code(status)
 
     def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
-            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result:
+            env: Mapping[str, str] | None = None, timeout: float | None = None,
+            log_output: bool = True) -> Result:
         lxc = lxc_module()
         self._require_running()
         command = reveal(argv)
@@ -79,7 +80,7 @@ class LxcAttachRunner:
             stdout = fout.read().decode(errors="replace")
             stderr = ferr.read().decode(errors="replace")
         rc = _exit_code(status)
-        return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started)
+        return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started, log_output)
 
 
 def _exit_code(status: int) -> int:

@@ -54,7 +54,8 @@ class SshRunner:
         return client
 
     def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
-            env: Mapping[str, str] | None = None, timeout: float | None = None) -> Result:
+            env: Mapping[str, str] | None = None, timeout: float | None = None,
+            log_output: bool = True) -> Result:
         client = self._connect()
         exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in (env or {}).items())
         command = exports + shlex.join(reveal(argv))
@@ -71,7 +72,7 @@ class SshRunner:
             raise CommandFailed(self.name, shlex.join(describe(argv)), 124, f"timed out after {timeout}s") from None
         finally:
             chan.close()
-        return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started)
+        return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started, log_output)
 
     def close(self) -> None:
         if self._client is not None:

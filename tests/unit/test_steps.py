@@ -31,5 +31,8 @@ def test_put_sends_content_on_stdin_and_renames_into_place():
 
 def test_directory_decisions():
     assert Directory(FakeRunner({("stat",): (1, "")}), "/d").check() == "absent"
-    assert Directory(FakeRunner({("stat",): (0, "directory:755\n")}), "/d").check() is None
-    assert Directory(FakeRunner({("stat",): (0, "regular file:644\n")}), "/d").check() == "is regular file:644"
+    assert Directory(FakeRunner({("stat",): (0, "directory:755:root:root\n")}), "/d").check() is None
+    assert Directory(FakeRunner({("stat",): (0, "regular file:644:root:root\n")}), "/d").check() == \
+        "is regular file:644:root:root"
+    assert Directory(FakeRunner({("stat",): (0, "directory:700:root:root\n")}), "/d", 0o700, "keystone").check() \
+        == "is directory:700:root:root"

@@ -1,0 +1,59 @@
+"""Python wheels for the containers, built on the host (which reaches PyPI; containers cannot)
+with the distribution's python3, the same interpreter the containers run, and cached."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from osa_aio.image import CACHE_DIR
+from osa_aio.transport import LocalRunner, Runner
+
+WHEELS_FORMAT = 1
+WHEEL_CACHE = CACHE_DIR / "wheels"
+BUILD_VENV = CACHE_DIR / "build-venv"
+CONSTRAINTS = Path(__file__).resolve().parent / "data" / "upper-constraints.txt"
+SYSTEM_PYTHON = "/usr/bin/python3"
+MARKER = "osa-aio-wheels.json"
+
+
+def wheels_dir(packages: tuple[str, ...], constraints: Path = CONSTRAINTS) -> Path:
+    digest = hashlib.sha256(json.dumps([WHEELS_FORMAT, sorted(packages), constraints.read_text()]).encode())
+    return WHEEL_CACHE / digest.hexdigest()[:16]
+
+
+@dataclass
+class WheelsBuilt:
+    """Every wheel the services need, pinned by the 2026.2 upper-constraints, in the cache."""
+
+    packages: tuple[str, ...]
+    constraints: Path = CONSTRAINTS
+    runner: Runner = field(default_factory=LocalRunner)
+
+    name = "python wheels"
+
+    @property
+    def target(self) -> Path:
+        return wheels_dir(self.packages, self.constraints)
+
+    def check(self) -> str | None:
+        return None if (self.target / MARKER).exists() else "not built"
+
+    def apply(self) -> None:
+        if not (BUILD_VENV / "bin" / "pip").exists():
+            self.runner.run([SYSTEM_PYTHON, "-m", "venv", str(BUILD_VENV)])
+        work = self.target.with_name(self.target.name + ".building")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        # The host's own pip configuration is ignored: only PyPI and these pins count.
+        self.runner.run([str(BUILD_VENV / "bin" / "pip"), "wheel", "--quiet", "--disable-pip-version-check",
+                         "--wheel-dir", str(work), "--constraint", str(self.constraints), *self.packages],
+                        env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
+        shutil.copy(self.constraints, work / "upper-constraints.txt")
+        wheels = sorted(p.name for p in work.glob("*.whl"))
+        (work / MARKER).write_text(json.dumps({"packages": list(self.packages), "wheels": wheels}, indent=2) + "\n")
+        shutil.rmtree(self.target, ignore_errors=True)
+        work.rename(self.target)

@@ -1,0 +1,65 @@
+"""What a role sees: the config, the inventory, the engine, runners, addresses and secrets."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from osa_aio.config import Config
+from osa_aio.containers import ordered
+from osa_aio.engine import Engine
+from osa_aio.errors import ConfigError
+from osa_aio.inventory.query import group_members
+from osa_aio.transport import LocalRunner, LxcAttachRunner
+
+REPO_PORT = 8181
+
+
+@dataclass
+class Context:
+    config: Config
+    inventory: dict
+    engine: Engine
+    limit: set[str] | None = None  # containers a --limit selected (None: all)
+    python_packages: tuple[str, ...] = ()  # what the repo serves: every role's Python packages
+    haproxy_services: tuple = ()  # every role's HAProxy frontends (HaService)
+    host: LocalRunner = field(default_factory=LocalRunner)
+    _runners: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def members(self, group: str) -> list[str]:
+        """Every container of an inventory group, in start order (cluster membership)."""
+        return ordered(self.inventory, sorted(group_members(self.inventory, group)))
+
+    def targets(self, group: str) -> list[str]:
+        """The members this run acts on (--limit narrows them)."""
+        return [n for n in self.members(group) if self.limit is None or n in self.limit]
+
+    def runner(self, name: str) -> LxcAttachRunner:
+        with self._lock:
+            if name not in self._runners:
+                self._runners[name] = LxcAttachRunner(name)
+            return self._runners[name]
+
+    def address(self, name: str) -> str:
+        return self.inventory["_meta"]["hostvars"][name]["management_address"]
+
+    def secret(self, key: str) -> str:
+        """A secret's value, for a template or stdin only; never for argv or output."""
+        value = self.config.secrets.get(key)
+        if not value:
+            raise ConfigError("empty or missing", file=str(self.config.path("user_secrets.yml")), key=key,
+                              hint="run `osa-aio bootstrap` (or `osa-aio secrets`) to fill it")
+        return value.reveal()
+
+    @property
+    def internal_vip(self) -> str:
+        return self.config.internal_vip
+
+    @property
+    def external_vip(self) -> str:
+        return self.config.external_vip
+
+    @property
+    def repo_url(self) -> str:
+        return f"http://{self.internal_vip}:{REPO_PORT}"

@@ -1,0 +1,205 @@
+"""MariaDB Galera: every galera container one node of one cluster, data in its /openstack bind
+mount, a clustercheck on port 9200 for HAProxy (VIP:3306 to the first node, the others backups).
+
+The cluster step reads each node's state first: a healthy cluster is left alone; a cluster with
+no primary (first deploy, or every node stopped) is bootstrapped from the node whose grastate says
+safe_to_bootstrap, else the most advanced one; then the others start and join one at a time."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from osa_aio.errors import OsaAioError
+from osa_aio.haproxy import HaService
+from osa_aio.roles.context import Context
+from osa_aio.steps import Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded
+from osa_aio.templates import render
+from osa_aio.transport import Runner
+
+NAME = "galera"
+GROUP = "galera_all"
+CONTAINER_TYPE = "galera_container"
+PACKAGES = ("mariadb-server", "galera-4", "mariadb-backup", "rsync", "socat")
+DISABLED_SERVICES = ("mariadb",)  # started by the cluster step, never blindly at boot
+CHECK_PORT = 9200
+DATADIR = "/openstack/mysql"
+SYNC_TIMEOUT = 300
+DEFAULTS = {"cluster_name": "openstack_galera", "buffer_pool_size": "256M", "max_connections": 500,
+            "gcache_size": "256M"}
+
+HAPROXY = (HaService(
+    name="galera", port=3306, group=GROUP, mode="tcp", check_port=CHECK_PORT, active_backup=True,
+    balance="source",
+    options=("timeout client 5000s", "timeout server 5000s"),
+    check=("option httpchk", "http-check send meth HEAD uri /", "http-check expect status 200"),
+    server_options="inter 3s fall 3 rise 2 on-marked-down shutdown-sessions"),)
+
+
+@dataclass(frozen=True)
+class NodeState:
+    name: str
+    active: bool
+    local_state: int | None  # 4 = Synced
+    cluster_size: int
+    primary: bool
+
+    @property
+    def synced(self) -> bool:
+        return self.active and self.primary and self.local_state == 4
+
+
+def node_state(name: str, runner: Runner) -> NodeState:
+    active = runner.run(["systemctl", "is-active", "mariadb"], check=False).stdout.strip() == "active"
+    if not active:
+        return NodeState(name, False, None, 0, False)
+    query = ("SHOW STATUS WHERE Variable_name IN "
+             "('wsrep_local_state', 'wsrep_cluster_size', 'wsrep_cluster_status')")
+    result = runner.run(["mariadb", "-N", "-B", "-e", query], check=False)
+    values = dict(line.split("\t", 1) for line in result.stdout.splitlines() if "\t" in line)
+    return NodeState(name, True, int(values.get("wsrep_local_state", 0) or 0),
+                     int(values.get("wsrep_cluster_size", 0) or 0), values.get("wsrep_cluster_status") == "Primary")
+
+
+def parse_grastate(text: str) -> dict:
+    """grastate.dat -> {"uuid", "seqno", "safe_to_bootstrap"} (missing values are None)."""
+    values = dict(re.findall(r"^(\w+):\s*(\S+)", text, re.M))
+    seqno = values.get("seqno")
+    safe = values.get("safe_to_bootstrap")
+    return {"uuid": values.get("uuid"), "seqno": int(seqno) if seqno not in (None, "") else None,
+            "safe_to_bootstrap": int(safe) if safe is not None else None}
+
+
+def choose_bootstrap_node(grastates: dict[str, dict | None], recovered: dict[str, int] | None = None) -> str:
+    """The node to start a new primary from: safe_to_bootstrap first, then the highest seqno
+    (from grastate, else from galera_recovery), else (a new cluster) the first node."""
+    names = list(grastates)
+    safe = [n for n in names if (grastates[n] or {}).get("safe_to_bootstrap") == 1]
+    if safe:
+        return safe[0]
+    positions = {n: (grastates[n] or {}).get("seqno") for n in names}
+    positions = {n: (s if s is not None and s >= 0 else (recovered or {}).get(n, -1)) for n, s in positions.items()}
+    best = max(positions.values(), default=-1)
+    if best >= 0:
+        return next(n for n in names if positions[n] == best)
+    return names[0]
+
+
+@dataclass
+class ClusterRunning:
+    """Every node Synced in one primary component of the full size; nodes whose config changed
+    are restarted one at a time."""
+
+    runners: dict[str, Runner]
+    restart_if: Callable[[], set[str]] = set  # the nodes whose config changed in this run
+    name = "cluster synced"
+
+    def states(self) -> list[NodeState]:
+        return [node_state(name, runner) for name, runner in self.runners.items()]
+
+    def check(self) -> str | None:
+        states = self.states()
+        synced = [s for s in states if s.synced and s.cluster_size == len(states)]
+        if len(synced) < len(states):
+            return f"{len(synced)}/{len(states)} nodes synced"
+        restart = self.restart_if()
+        return f"config changed on {', '.join(sorted(restart))}: rolling restart" if restart else None
+
+    def apply(self) -> None:
+        states = {s.name: s for s in self.states()}
+        restart = self.restart_if()
+        started: set[str] = set()
+        if not any(s.synced for s in states.values()):
+            first = self._bootstrap_node()
+            self._run(first, ["galera_new_cluster"])
+            self._wait_synced(first)
+            started.add(first)
+        for name in self.runners:
+            if name in started:
+                continue
+            if not states[name].synced or name in restart:
+                self._run(name, ["systemctl", "restart", "mariadb"])
+                self._wait_synced(name)
+                started.add(name)
+
+    def _bootstrap_node(self) -> str:
+        grastates = {}
+        for name, runner in self.runners.items():
+            found = runner.run(["cat", f"{DATADIR}/grastate.dat"], check=False)
+            grastates[name] = parse_grastate(found.stdout) if found.rc == 0 else None
+        recovered = None
+        if not any((g or {}).get("safe_to_bootstrap") == 1 or ((g or {}).get("seqno") or -1) >= 0
+                   for g in grastates.values()) and any(grastates.values()):
+            recovered = {name: self._recover(name) for name in self.runners if grastates[name]}
+        chosen = choose_bootstrap_node(grastates, recovered)
+        if grastates[chosen] is not None and grastates[chosen].get("safe_to_bootstrap") != 1:
+            self._run(chosen, ["sed", "-i", "s/^safe_to_bootstrap:.*/safe_to_bootstrap: 1/", f"{DATADIR}/grastate.dat"])
+        return chosen
+
+    def _recover(self, name: str) -> int:
+        """The last committed seqno of a node that crashed (grastate says -1)."""
+        out = self._run(name, ["galera_recovery"], check=False).stdout
+        match = re.search(r"--wsrep_start_position=[0-9a-f-]+:(-?\d+)", out)
+        return int(match.group(1)) if match else -1
+
+    def _run(self, name: str, argv: list[str], check: bool = True):
+        return self.runners[name].run(argv, check=check, timeout=SYNC_TIMEOUT)
+
+    def _wait_synced(self, name: str) -> None:
+        deadline = time.monotonic() + SYNC_TIMEOUT
+        while not node_state(name, self.runners[name]).synced:
+            if time.monotonic() > deadline:
+                raise OsaAioError(f"galera node not synced after {SYNC_TIMEOUT}s", file=name,
+                                  hint=f"see /openstack/log/{name}/ and `journalctl -u mariadb` in it")
+            time.sleep(1)
+
+
+def settings(ctx: Context) -> dict:
+    """Defaults, overridden by galera_* keys in user_variables.yml."""
+    return {key: ctx.config.user_variables.get(f"galera_{key}", value) for key, value in DEFAULTS.items()}
+
+
+def node_steps(ctx: Context, name: str, members: list[str]) -> tuple[list, FileContent]:
+    """One node's packages, datadir, config and health check; returns the steps and its config step."""
+    runner = ctx.runner(name)
+    address = ctx.address(name)
+    conf = FileContent(runner, "/etc/mysql/mariadb.conf.d/60-galera.cnf",
+                       render("galera/60-galera.cnf", address=address, name=name,
+                              members=[ctx.address(m) for m in members], **settings(ctx)))
+    socket = FileContent(runner, "/etc/systemd/system/osa-aio-clustercheck.socket",
+                         render("galera/osa-aio-clustercheck.socket", address=address, port=CHECK_PORT))
+    service = FileContent(runner, "/etc/systemd/system/osa-aio-clustercheck@.service",
+                          render("galera/osa-aio-clustercheck@.service"))
+    steps = [
+        Packages(runner, PACKAGES),
+        Directory(runner, DATADIR, 0o750, "mysql"),
+        Command(runner, "datadir initialised", ["mariadb-install-db", "--user=mysql", f"--datadir={DATADIR}",
+                                                "--skip-test-db", "--auth-root-authentication-method=socket"],
+                unless=["test", "-d", f"{DATADIR}/mysql"]),
+        conf,
+        FileContent(runner, "/usr/local/bin/osa-aio-clustercheck", render("galera/osa-aio-clustercheck"), mode=0o755),
+        socket,
+        service,
+        SystemdReloaded(runner, [socket, service]),
+        ServiceRunning(runner, "osa-aio-clustercheck.socket", restart_if=lambda: socket.changed or service.changed),
+    ]
+    return steps, conf
+
+
+def deploy(ctx: Context) -> None:
+    members = ctx.members(GROUP)
+    targets = ctx.targets(GROUP)
+    if not targets:
+        return
+    confs: dict[str, FileContent] = {}
+    jobs = []
+    for name in targets:
+        steps, confs[name] = node_steps(ctx, name, members)
+        jobs.append((name, steps))
+    if not ctx.engine.run_parallel(NAME, jobs):
+        return
+    cluster = ClusterRunning({name: ctx.runner(name) for name in members},
+                             restart_if=lambda: {name for name, conf in confs.items() if conf.changed})
+    ctx.engine.run(NAME, "cluster", [cluster])

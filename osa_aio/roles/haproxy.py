@@ -1,0 +1,127 @@
+"""HAProxy on the host: frontends on the VIPs for every service a role declares (HAPROXY), its
+config checked with `haproxy -c` before it replaces the running one, reloaded only on change.
+Under systemd it is the distribution's unit; without systemd (these test machines) osa-aio
+starts and reloads it itself (`haproxy -D -p PIDFILE`, reload with `-sf`)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from osa_aio.errors import OsaAioError
+from osa_aio.haproxy import render_haproxy_cfg
+from osa_aio.roles.context import Context
+from osa_aio.steps import Packages
+from osa_aio.transport import LocalRunner, Runner
+
+NAME = "haproxy"
+GROUP = "haproxy_all"
+CONFIG = Path("/etc/haproxy/haproxy.cfg")
+ORIGINAL = Path("/etc/haproxy/haproxy.cfg.osa-aio-orig")
+PIDFILE = Path("/run/haproxy.pid")
+PACKAGES = ("haproxy",)
+
+
+def host_has_systemd() -> bool:
+    return Path("/run/systemd/system").is_dir()
+
+
+@dataclass
+class HaproxyConfig:
+    """haproxy.cfg has this content; a new one must pass `haproxy -c` before it is installed."""
+
+    runner: Runner
+    content: str
+    changed: bool = False
+    name = "haproxy.cfg"
+
+    def check(self) -> str | None:
+        current = CONFIG.read_text() if CONFIG.exists() else None
+        return None if current == self.content else "differs from the inventory"
+
+    def apply(self) -> None:
+        with tempfile.NamedTemporaryFile("w", dir=CONFIG.parent, prefix=".haproxy.cfg.", delete=False) as tmp:
+            tmp.write(self.content)
+        try:
+            result = self.runner.run(["haproxy", "-c", "-q", "-f", tmp.name], check=False)
+            if result.rc != 0:
+                raise OsaAioError(f"the generated config fails `haproxy -c`: {(result.stderr or result.stdout).strip()}",
+                                  file=str(CONFIG), hint="this is a bug in osa-aio's HAProxy template")
+            if CONFIG.exists() and not ORIGINAL.exists():
+                CONFIG.rename(ORIGINAL)  # the distribution's file, put back by `destroy --all`
+            os.chmod(tmp.name, 0o644)
+            os.replace(tmp.name, CONFIG)
+        finally:
+            Path(tmp.name).unlink(missing_ok=True)
+        self.changed = True
+
+
+def running_pids() -> list[int]:
+    """The pids in haproxy's pidfile that are alive."""
+    try:
+        pids = [int(p) for p in PIDFILE.read_text().split()]
+    except (OSError, ValueError):
+        return []
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except OSError:
+            pass
+    return alive
+
+
+@dataclass
+class HaproxyRunning:
+    """HAProxy runs the installed config; reloaded (not restarted) when the config changed."""
+
+    runner: Runner
+    config: HaproxyConfig
+    name = "haproxy running"
+
+    def check(self) -> str | None:
+        if host_has_systemd():
+            state = self.runner.run(["systemctl", "is-active", "haproxy"], check=False).stdout.strip()
+            if state != "active":
+                return f"is {state}"
+        elif not running_pids():
+            return "not running"
+        return "config changed: reload" if self.config.changed else None
+
+    def apply(self) -> None:
+        if host_has_systemd():
+            self.runner.run(["systemctl", "enable", "haproxy"])
+            self.runner.run(["systemctl", "reload-or-restart", "haproxy"])
+            return
+        Path("/run/haproxy").mkdir(exist_ok=True)
+        argv = ["haproxy", "-D", "-p", str(PIDFILE), "-f", str(CONFIG)]
+        old = running_pids()
+        self.runner.run(argv + (["-sf", *map(str, old)] if old else []))
+
+
+def stop_haproxy(runner: Runner | None = None) -> bool:
+    """Stop the HAProxy osa-aio runs and put the distribution's config back (for destroy --all)."""
+    runner = runner or LocalRunner()
+    stopped = False
+    if host_has_systemd():
+        stopped = runner.run(["systemctl", "stop", "haproxy"], check=False).rc == 0
+    for pid in running_pids():
+        try:
+            os.kill(pid, 15)
+            stopped = True
+        except OSError:
+            pass
+    PIDFILE.unlink(missing_ok=True)
+    if ORIGINAL.exists():
+        os.replace(ORIGINAL, CONFIG)
+    return stopped
+
+
+def deploy(ctx: Context) -> None:
+    runner = ctx.host
+    content = render_haproxy_cfg(ctx.inventory, list(ctx.haproxy_services), ctx.internal_vip, ctx.external_vip)
+    config = HaproxyConfig(runner, content)
+    ctx.engine.run(NAME, "localhost", [Packages(runner, PACKAGES), config, HaproxyRunning(runner, config)])

@@ -1,0 +1,105 @@
+"""RabbitMQ: the rabbit containers as one cluster (shared Erlang cookie, join_cluster), the
+guest user removed. Service roles add their own vhost and user (see ensure_user)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from osa_aio.roles.context import Context
+from osa_aio.secrets import Secret
+from osa_aio.steps import Command, FileContent, Packages, ServiceRunning
+from osa_aio.templates import render
+from osa_aio.transport import Runner
+
+NAME = "rabbitmq"
+GROUP = "rabbitmq_all"
+CONTAINER_TYPE = "rabbit_mq_container"
+PACKAGES = ("rabbitmq-server",)
+DISABLED_SERVICES = ("rabbitmq-server",)  # first started by osa-aio, with the shared cookie
+COOKIE = "/var/lib/rabbitmq/.erlang.cookie"
+CLUSTER_NAME = "openstack"
+
+
+def running_nodes(runner: Runner) -> list[str]:
+    """The nodes this node sees running in its cluster ([] when it is down)."""
+    result = runner.run(["rabbitmqctl", "cluster_status", "--formatter", "json"], check=False, timeout=120)
+    if result.rc != 0:
+        return []
+    try:
+        return sorted(json.loads(result.stdout).get("running_nodes", []))
+    except ValueError:
+        return []
+
+
+@dataclass
+class ClusterJoined:
+    """Every node runs in one cluster with the seed (the node that already sees the most)."""
+
+    runners: dict[str, Runner]
+    name = "cluster joined"
+
+    def _views(self) -> dict[str, list[str]]:
+        return {name: running_nodes(runner) for name, runner in self.runners.items()}
+
+    def check(self) -> str | None:
+        views = self._views()
+        wanted = sorted(f"rabbit@{name}" for name in self.runners)
+        together = [n for n, view in views.items() if view == wanted]
+        return None if len(together) == len(wanted) else f"{len(together)}/{len(wanted)} nodes clustered"
+
+    def apply(self) -> None:
+        views = self._views()
+        seed = max(self.runners, key=lambda n: (len(views[n]), -list(self.runners).index(n)))
+        for name, runner in self.runners.items():
+            if name == seed or f"rabbit@{name}" in running_nodes(self.runners[seed]):
+                continue
+            for argv in (["stop_app"], ["reset"], ["join_cluster", f"rabbit@{seed}"], ["start_app"]):
+                runner.run(["rabbitmqctl", *argv], timeout=300)
+
+
+def ensure_user(ctx: Context, vhost: str, user: str, password: str) -> list:
+    """Steps (on the first rabbit node) for a service's vhost and user with full rights on it."""
+    members = ctx.members(GROUP)
+    runner = ctx.runner(members[0])
+    secret = Secret(password)
+    return [
+        Command(runner, f"rabbitmq vhost {vhost}", ["rabbitmqctl", "add_vhost", vhost],
+                unless=["sh", "-c", f"rabbitmqctl list_vhosts --silent | grep -qx {vhost}"]),
+        Command(runner, f"rabbitmq user {user}", ["rabbitmqctl", "add_user", user, secret],
+                unless=["sh", "-c", f"rabbitmqctl list_users --silent | cut -f1 | grep -qx {user}"]),
+        Command(runner, f"rabbitmq password of {user}", ["rabbitmqctl", "change_password", user, secret],
+                unless=["rabbitmqctl", "authenticate_user", user, secret]),
+        Command(runner, f"rabbitmq permissions of {user} on {vhost}",
+                ["rabbitmqctl", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+                unless=["sh", "-c", f"rabbitmqctl list_user_permissions --silent {user} | grep -q '^{vhost}\\s'"]),
+    ]
+
+
+def deploy(ctx: Context) -> None:
+    members = ctx.members(GROUP)
+    targets = ctx.targets(GROUP)
+    if not targets:
+        return
+    cookie = ctx.secret("rabbitmq_cookie_token")
+    jobs = []
+    for name in targets:
+        runner = ctx.runner(name)
+        files = [
+            FileContent(runner, COOKIE, cookie, mode=0o400, owner="rabbitmq"),
+            FileContent(runner, "/etc/rabbitmq/rabbitmq-env.conf",
+                        render("rabbitmq/rabbitmq-env.conf", address=ctx.address(name))),
+            FileContent(runner, "/etc/rabbitmq/rabbitmq.conf",
+                        render("rabbitmq/rabbitmq.conf", address=ctx.address(name), cluster_name=CLUSTER_NAME)),
+        ]
+        jobs.append((name, [Packages(runner, PACKAGES), *files,
+                            ServiceRunning(runner, "rabbitmq-server",
+                                           restart_if=lambda files=files: any(f.changed for f in files))]))
+    if not ctx.engine.run_parallel(NAME, jobs):
+        return
+    first = ctx.runner(members[0])
+    ctx.engine.run(NAME, "cluster", [
+        ClusterJoined({name: ctx.runner(name) for name in members}),
+        Command(first, "guest user removed", ["rabbitmqctl", "delete_user", "guest"],
+                unless=["sh", "-c", "! rabbitmqctl list_users --silent | cut -f1 | grep -qx guest"]),
+    ])

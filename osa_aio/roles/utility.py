@@ -1,0 +1,41 @@
+"""The utility container: the openstack client in a venv from the repo, and admin credentials
+in /root/openrc and /root/.config/openstack/clouds.yaml."""
+
+from __future__ import annotations
+
+from osa_aio.roles.context import Context
+from osa_aio.roles.keystone import REGION
+from osa_aio.steps import Command, Directory, FileContent, Packages, PythonVenv
+from osa_aio.templates import render
+
+NAME = "utility"
+GROUP = "utility_all"
+CONTAINER_TYPE = "utility_container"
+PACKAGES = ("python3-venv",)
+DISABLED_SERVICES = ()
+PYTHON_PACKAGES = ("python-openstackclient",)
+VENV = "/openstack/venvs/utility"
+
+
+def openrc(ctx: Context) -> str:
+    """The admin openrc (it holds the admin password)."""
+    return render("utility/openrc", vip=ctx.internal_vip, password=ctx.secret("keystone_auth_admin_password"),
+                  region=REGION)
+
+
+def deploy(ctx: Context) -> None:
+    jobs = []
+    for name in ctx.targets(GROUP):
+        runner = ctx.runner(name)
+        jobs.append((name, [
+            Packages(runner, PACKAGES),
+            PythonVenv(runner, VENV, PYTHON_PACKAGES, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt"),
+            Command(runner, "openstack on the PATH", ["ln", "-sf", f"{VENV}/bin/openstack", "/usr/local/bin/openstack"],
+                    unless=["test", "-L", "/usr/local/bin/openstack"]),
+            FileContent(runner, "/root/openrc", openrc(ctx), mode=0o600),
+            Directory(runner, "/root/.config/openstack", 0o700),
+            FileContent(runner, "/root/.config/openstack/clouds.yaml", render(
+                "utility/clouds.yaml", vip=ctx.internal_vip, password=ctx.secret("keystone_auth_admin_password"),
+                region=REGION), mode=0o600),
+        ]))
+    ctx.engine.run_parallel(NAME, jobs)
