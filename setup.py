@@ -25,6 +25,7 @@ setup(
         "netaddr>=0.10",
         "paramiko>=3.4",
         "rich>=13.0",
+        "PyMySQL>=1.1",  # `osa-aio verify` asks galera through the VIP
         # python-lxc bindings; building them needs Debian's lxc-dev and pkg-config.
         "lxc>=3.0",
     ],

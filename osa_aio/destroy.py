@@ -9,7 +9,8 @@ from osa_aio.config import load_config, project_path
 from osa_aio.containers import DATA_ROOT, destroy_container, osa_aio_containers
 from osa_aio.errors import OsaAioError
 from osa_aio.host import FORWARD_CHAIN, NAT_CHAIN, STATE_DIR, SYSCTL_FILE, network_plan, local_host, read_host_state
-from osa_aio.image import CACHE_DIR, base_images, destroy_defined
+from osa_aio.image import CACHE_DIR, base_images, destroy_defined, type_images
+from osa_aio.roles.haproxy import stop_haproxy
 from osa_aio.inventory.query import containers
 from osa_aio.inventory.store import load_inventory
 from osa_aio.logs import LOG_DIR
@@ -20,6 +21,8 @@ def destroy_all(config_dir: Path, purge: bool, say) -> None:
     """Remove containers, bridges, NAT, sysctl and host files; with ``purge`` also the config
     dir, base images, caches and logs. The host is left as it was before bootstrap."""
     runner = LocalRunner()
+    if stop_haproxy(runner):
+        say("stopped haproxy (the distribution's haproxy.cfg is back)")
     saved = _saved_inventory(config_dir)
     names = sorted(set(osa_aio_containers()) | {row.name for row in containers(saved or {"_meta": {"hostvars": {}}})})
     for name in names:
@@ -50,6 +53,9 @@ def destroy_all(config_dir: Path, purge: bool, say) -> None:
             shutil.rmtree(path)
             say(f"removed {path}")
     if purge:
+        for name in type_images():
+            destroy_defined(name)
+            say(f"destroyed image {name}")
         for name in base_images():
             destroy_defined(name)
             say(f"destroyed base image {name}")

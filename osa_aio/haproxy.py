@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from dataclasses import dataclass, field
 
 from osa_aio.containers import ordered
+from osa_aio.errors import HostError
 from osa_aio.inventory.query import group_members
 from osa_aio.templates import render
 
@@ -51,3 +54,73 @@ def render_haproxy_cfg(inventory: dict, services: list[HaService], internal_vip:
         binds = [internal_vip] + ([external_vip] if service.external and external_vip != internal_vip else [])
         entries.append({"service": service, "binds": binds, "servers": backends(inventory, service)})
     return render("haproxy/haproxy.cfg", entries=entries, stats_port=STATS_PORT, admin_socket=ADMIN_SOCKET)
+
+
+def admin_command(command: str, socket_path: str = ADMIN_SOCKET, timeout: float = 5.0) -> str:
+    """Send one command to HAProxy's admin socket and return its answer."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(socket_path)
+            sock.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    except OSError as exc:
+        raise HostError(f"HAProxy's admin socket does not answer ({exc.strerror or exc})", file=socket_path,
+                        hint="is HAProxy running? `osa-aio run haproxy` starts it") from None
+    return b"".join(chunks).decode()
+
+
+@dataclass(frozen=True)
+class ServerState:
+    backend: str
+    server: str
+    status: str  # UP, DOWN, MAINT, DRAIN, no check ...
+    backup: bool
+
+
+def server_states(stat_csv: str) -> list[ServerState]:
+    """Parse `show stat` CSV into the servers of every backend (frontends and totals left out)."""
+    lines = stat_csv.strip().splitlines()
+    if not lines:
+        return []
+    header = lines[0].lstrip("# ").split(",")
+    states = []
+    for line in lines[1:]:
+        row = dict(zip(header, line.split(","), strict=False))
+        if row.get("svname") in ("FRONTEND", "BACKEND") or not row.get("pxname", "").endswith("_back"):
+            continue
+        states.append(ServerState(row["pxname"].removesuffix("_back"), row["svname"], row.get("status", ""),
+                                  row.get("bck") == "1"))
+    return states
+
+
+@dataclass
+class BackendUp:
+    """HAProxy sees every server of a backend UP (it checks every few seconds, so this waits)."""
+
+    backend: str
+    wait: float = 60
+
+    @property
+    def name(self) -> str:
+        return f"haproxy sees {self.backend} up"
+
+    def _down(self) -> list[str]:
+        states = [s for s in server_states(admin_command("show stat")) if s.backend == self.backend]
+        if not states:
+            return ["no servers"]
+        return [f"{s.server} {s.status}" for s in states if not s.status.startswith("UP")]
+
+    def check(self) -> str | None:
+        down = self._down()
+        return f"not yet: {', '.join(down)}" if down else None
+
+    def apply(self) -> None:
+        deadline = time.monotonic() + self.wait
+        while down := self._down():
+            if time.monotonic() > deadline:
+                raise HostError(f"HAProxy still sees {', '.join(down)} after {self.wait:.0f}s", file=self.backend,
+                                hint="`osa-aio verify` and the service's log tell why")
+            time.sleep(1)

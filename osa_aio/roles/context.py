@@ -63,3 +63,17 @@ class Context:
     @property
     def repo_url(self) -> str:
         return f"http://{self.internal_vip}:{REPO_PORT}"
+
+
+def saved_context(config_dir, engine: Engine | None = None) -> Context:
+    """A Context on the saved inventory, for commands that read a deployment (verify, openrc)."""
+    from osa_aio.config import load_config  # noqa: PLC0415
+    from osa_aio.host import primary_address  # noqa: PLC0415
+    from osa_aio.inventory.store import load_inventory  # noqa: PLC0415
+
+    config = load_config(config_dir, host_address=primary_address())
+    inventory = load_inventory(config_dir)
+    if inventory is None:
+        raise ConfigError("there is no inventory yet", file=str(config_dir),
+                          hint="run `osa-aio bootstrap && osa-aio run` first")
+    return Context(config, inventory, engine or Engine())

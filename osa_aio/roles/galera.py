@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from osa_aio.errors import OsaAioError
-from osa_aio.haproxy import HaService
+from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles.context import Context
 from osa_aio.steps import Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded
 from osa_aio.templates import render
@@ -202,4 +202,4 @@ def deploy(ctx: Context) -> None:
         return
     cluster = ClusterRunning({name: ctx.runner(name) for name in members},
                              restart_if=lambda: {name for name, conf in confs.items() if conf.changed})
-    ctx.engine.run(NAME, "cluster", [cluster])
+    ctx.engine.run(NAME, "cluster", [cluster, BackendUp(NAME)])

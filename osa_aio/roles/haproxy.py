@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from osa_aio.errors import OsaAioError
-from osa_aio.haproxy import render_haproxy_cfg
+from osa_aio.haproxy import BackendUp, render_haproxy_cfg
 from osa_aio.roles.context import Context
 from osa_aio.steps import Packages
 from osa_aio.transport import LocalRunner, Runner
@@ -124,4 +124,6 @@ def deploy(ctx: Context) -> None:
     runner = ctx.host
     content = render_haproxy_cfg(ctx.inventory, list(ctx.haproxy_services), ctx.internal_vip, ctx.external_vip)
     config = HaproxyConfig(runner, content)
-    ctx.engine.run(NAME, "localhost", [Packages(runner, PACKAGES), config, HaproxyRunning(runner, config)])
+    # The next stages install from the repo through the VIP: wait until HAProxy sees it.
+    repo_ready = [BackendUp("repo")] if ctx.members("repo_all") else []
+    ctx.engine.run(NAME, "localhost", [Packages(runner, PACKAGES), config, HaproxyRunning(runner, config), *repo_ready])

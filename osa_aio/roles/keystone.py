@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 
 from osa_aio.errors import OsaAioError
-from osa_aio.haproxy import HaService
+from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles import galera, memcached, rabbitmq
 from osa_aio.roles.context import Context
 from osa_aio.steps import (Command, Directory, FileContent, HttpAnswers, Packages, PythonVenv, ServiceRunning,
@@ -193,5 +193,5 @@ def deploy(ctx: Context) -> None:
             HttpAnswers(f"http://{ctx.address(name)}:5000/healthcheck", wait=120),
         ]))
     if ctx.engine.run_parallel(NAME, jobs):
-        ctx.engine.run(NAME, "vip", [HttpAnswers(f"{url}", wait=60)])
+        ctx.engine.run(NAME, "vip", [BackendUp(NAME), HttpAnswers(f"{url}", wait=60)])
 

@@ -18,7 +18,7 @@ VENV = "/openstack/venvs/utility"
 
 
 def openrc(ctx: Context) -> str:
-    """The admin openrc (it holds the admin password)."""
+    """The admin openrc (it holds the admin password): keystone through the internal VIP."""
     return render("utility/openrc", vip=ctx.internal_vip, password=ctx.secret("keystone_auth_admin_password"),
                   region=REGION)
 
