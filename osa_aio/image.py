@@ -198,7 +198,7 @@ def _customise(rootfs: Path, recipe: ImageRecipe, runner: Runner) -> None:
 def base_config(name: str, rootfs: Path) -> str:
     """The LXC config every clone starts from; osa-aio adds networks and mounts per container."""
     return "\n".join([
-        "# Written by osa-aio: the base image containers are cloned from.",
+        "# Written by osa-aio (the config of its images, and of the containers cloned from them).",
         # common.conf ships with liblxc-common; the Debian extras (lxc-templates) are inlined.
         "lxc.include = /usr/share/lxc/config/common.conf",
         "lxc.tty.dir =",

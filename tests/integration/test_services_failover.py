@@ -1,0 +1,89 @@
+"""Redundancy for real: a keystone or the first galera node down, and every galera node down."""
+
+import subprocess
+import time
+
+import lxc
+import pytest
+
+from osa_aio.transport import LxcAttachRunner
+
+
+def utility_runner(aio):
+    return LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
+
+
+def openstack(runner, *args, check=True):
+    return runner.run(["bash", "-c", ". /root/openrc && openstack \"$@\"", "openstack", *args],
+                      check=check, timeout=120)
+
+
+def stop(name: str, kill: bool = False) -> None:
+    subprocess.run(["lxc-stop", "-n", name, *(["-k"] if kill else [])], check=True)
+
+
+def test_tokens_still_issued_through_the_vip_with_one_keystone_stopped(aio):
+    keystones = sorted(n for n in aio.containers() if "-keystone-" in n)
+    utility = utility_runner(aio)
+    stop(keystones[0])
+    try:
+        outcomes = [openstack(utility, "token", "issue", "-f", "value", "-c", "id", check=False).rc for _ in range(10)]
+        print(f"\ntoken requests with {keystones[0]} stopped: {outcomes.count(0)}/{len(outcomes)} succeeded")
+        assert outcomes == [0] * 10
+    finally:
+        aio.osa("run", "--limit", keystones[0])
+    assert lxc.Container(keystones[0]).running
+
+
+def test_projects_created_with_the_first_galera_node_stopped(aio):
+    first = sorted(n for n in aio.containers() if "-galera-" in n)[0]
+    utility = utility_runner(aio)
+    stop(first, kill=True)
+    started = time.monotonic()
+    try:
+        created = None
+        while time.monotonic() - started < 90 and created is None:
+            result = openstack(utility, "project", "create", "osa-aio-failover", "-f", "value", "-c", "name",
+                               check=False)
+            if result.rc == 0:
+                created = result.stdout.strip()
+            else:
+                time.sleep(2)
+        print(f"\nproject created {time.monotonic() - started:.1f}s after galera's first node was killed")
+        assert created == "osa-aio-failover"
+        openstack(utility, "project", "delete", "osa-aio-failover")
+    finally:
+        aio.osa("run", "galera")
+    assert verify_within(aio, 120) is not None
+
+
+def test_run_brings_galera_back_after_every_node_was_stopped(aio):
+    nodes = sorted(n for n in aio.containers() if "-galera-" in n)
+    for name in nodes:
+        stop(name, kill=True)
+    started = time.monotonic()
+    run = aio.osa("run", "galera")
+    print(f"\ngalera back from a full stop in {time.monotonic() - started:.1f}s")
+    assert "cluster synced: 0/3 nodes synced" in run.stderr
+    size = LxcAttachRunner(nodes[0]).run(["mariadb", "-N", "-B", "-e", "SHOW STATUS LIKE 'wsrep_cluster_size'"])
+    assert size.stdout.split() == ["wsrep_cluster_size", "3"]
+    # Keystone's pooled database connections died with the cluster: it recovers by itself.
+    assert verify_within(aio, 120) is not None
+
+
+def verify_within(aio, seconds: float) -> float | None:
+    """Seconds until `osa-aio verify` passes (None if it does not within ``seconds``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if aio.osa("verify", check=False).returncode == 0:
+            took = time.monotonic() - started
+            print(f"verify passed {took:.1f}s after the run")
+            return took
+        time.sleep(2)
+    return None
+
+
+@pytest.fixture(autouse=True)
+def healthy_after(aio):
+    yield
+    aio.osa("run", check=False)
