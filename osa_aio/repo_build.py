@@ -15,6 +15,7 @@ from osa_aio.transport import LocalRunner, Runner
 WHEELS_FORMAT = 1
 WHEEL_CACHE = CACHE_DIR / "wheels"
 BUILD_VENV = CACHE_DIR / "build-venv"
+PIP_CACHE = CACHE_DIR / "pip"  # osa-aio's own download cache: `destroy --all --purge` empties it
 CONSTRAINTS = Path(__file__).resolve().parent / "data" / "upper-constraints.txt"
 SYSTEM_PYTHON = "/usr/bin/python3"
 MARKER = "osa-aio-wheels.json"
@@ -50,7 +51,8 @@ class WheelsBuilt:
         work.mkdir(parents=True)
         # The host's own pip configuration is ignored: only PyPI and these pins count.
         self.runner.run([str(BUILD_VENV / "bin" / "pip"), "wheel", "--quiet", "--disable-pip-version-check",
-                         "--wheel-dir", str(work), "--constraint", str(self.constraints), *self.packages],
+                         "--cache-dir", str(PIP_CACHE), "--wheel-dir", str(work), "--constraint", str(self.constraints),
+                         *self.packages],
                         env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
         shutil.copy(self.constraints, work / "upper-constraints.txt")
         wheels = sorted(p.name for p in work.glob("*.whl"))
