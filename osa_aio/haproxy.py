@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import socket
-import time
 from dataclasses import dataclass, field
 
 from osa_aio.containers import ordered
 from osa_aio.errors import HostError
+from osa_aio.steps import wait_for
 from osa_aio.inventory.query import group_members
 from osa_aio.templates import render
 
@@ -118,9 +118,5 @@ class BackendUp:
         return f"not yet: {', '.join(down)}" if down else None
 
     def apply(self) -> None:
-        deadline = time.monotonic() + self.wait
-        while down := self._down():
-            if time.monotonic() > deadline:
-                raise HostError(f"HAProxy still sees {', '.join(down)} after {self.wait:.0f}s", file=self.backend,
-                                hint="`osa-aio verify` and the service's log tell why")
-            time.sleep(1)
+        wait_for(self.check, self.wait, f"haproxy backend {self.backend}",
+                 "`osa-aio verify` and the service's log tell why")

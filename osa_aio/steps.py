@@ -227,6 +227,15 @@ class PythonVenv:
         self.changed = True
 
 
+def wait_for(probe: Callable[[], str | None], seconds: float, where: str, hint: str) -> None:
+    """Poll ``probe`` (None when ready, else why not) each second; after ``seconds`` raise its reason."""
+    deadline = time.monotonic() + seconds
+    while (reason := probe()) is not None:
+        if time.monotonic() > deadline:
+            raise OsaAioError(f"still {reason} after {seconds:.0f}s", file=where, hint=hint)
+        time.sleep(1)
+
+
 @dataclass
 class HttpAnswers:
     """An HTTP endpoint (one of the project's own) answers with ``status``; apply waits for it."""
@@ -255,12 +264,7 @@ class HttpAnswers:
         return self._probe()
 
     def apply(self) -> None:
-        deadline = time.monotonic() + self.wait
-        while (reason := self._probe()) is not None:
-            if time.monotonic() > deadline:
-                raise OsaAioError(f"still {reason} after {self.wait:.0f}s", file=self.url,
-                                  hint="see the service's log in /openstack/log/<container>/")
-            time.sleep(1)
+        wait_for(self._probe, self.wait, self.url, "see the service's log in /openstack/log/<container>/")
 
 
 @dataclass

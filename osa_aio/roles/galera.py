@@ -8,14 +8,12 @@ safe_to_bootstrap, else the most advanced one; then the others start and join on
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Callable
 
-from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles.context import Context
-from osa_aio.steps import Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded
+from osa_aio.steps import Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded, wait_for
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -148,12 +146,8 @@ class ClusterRunning:
         return self.runners[name].run(argv, check=check, timeout=SYNC_TIMEOUT)
 
     def _wait_synced(self, name: str) -> None:
-        deadline = time.monotonic() + SYNC_TIMEOUT
-        while not node_state(name, self.runners[name]).synced:
-            if time.monotonic() > deadline:
-                raise OsaAioError(f"galera node not synced after {SYNC_TIMEOUT}s", file=name,
-                                  hint=f"see /openstack/log/{name}/ and `journalctl -u mariadb` in it")
-            time.sleep(1)
+        wait_for(lambda: None if node_state(name, self.runners[name]).synced else "not synced", SYNC_TIMEOUT, name,
+                 f"see /openstack/log/{name}/ and `journalctl -u mariadb` in it")
 
 
 def settings(ctx: Context) -> dict:
