@@ -9,6 +9,7 @@ HOST_PACKAGES=(
 
 TEST_PACKAGES=(
   openssh-server          # an sshd on loopback for the SSH runner's integration test
+  haproxy                 # `haproxy -c` on the generated config in the unit tests
 )
 
 require_root() {
