@@ -19,6 +19,7 @@ from osa_aio.deploy import deploy
 from osa_aio.destroy import destroy_all
 from osa_aio.engine import Engine
 from osa_aio.errors import NotImplementedYet, OsaAioError, StepsFailed
+from osa_aio.haproxy import admin_command, server_states, set_server_state
 from osa_aio.host import primary_address
 from osa_aio.inventory.generate import build_inventory, remove_container
 from osa_aio.inventory.naming import normalize
@@ -284,6 +285,49 @@ def openrc(ctx: click.Context, config_dir: str | None) -> None:
     click.echo(utility_openrc(saved_context(config_dir_of(ctx, config_dir))), nl=False)
 
 
+@cli.group(name="haproxy", cls=OsaAioGroup)
+def haproxy_group() -> None:
+    """HAProxy's backends, through its admin socket: status, drain, enable."""
+
+
+@haproxy_group.command(name="status")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def haproxy_status(as_json: bool) -> None:
+    """Every backend's servers and their state (UP, DOWN, DRAIN, MAINT)."""
+    rows = [asdict(s) for s in server_states(admin_command("show stat"))]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(format_table(["BACKEND", "SERVER", "STATUS", "ROLE"],
+                            [(r["backend"], r["server"], r["status"], "backup" if r["backup"] else "active")
+                             for r in rows]))
+
+
+def _set_state(ctx: click.Context, config_dir: str | None, target: str, state: str) -> None:
+    inventory = _saved_inventory_or_none(config_dir_of(ctx, config_dir)) or {"_meta": {"hostvars": {}}}
+    for name in resolve(inventory, target):
+        backends = set_server_state(name, state)
+        click.echo(f"{name}: {state} in {', '.join(backends)}")
+
+
+@haproxy_group.command(name="drain")
+@config_dir_option
+@click.argument("target", metavar="NAME|TYPE")
+@click.pass_context
+def haproxy_drain(ctx: click.Context, config_dir: str | None, target: str) -> None:
+    """Send no new requests to these containers (their current sessions finish)."""
+    _set_state(ctx, config_dir, target, "drain")
+
+
+@haproxy_group.command(name="enable")
+@config_dir_option
+@click.argument("target", metavar="NAME|TYPE")
+@click.pass_context
+def haproxy_enable(ctx: click.Context, config_dir: str | None, target: str) -> None:
+    """Send requests to these containers again."""
+    _set_state(ctx, config_dir, target, "enable")
+
+
 def _destroy_targets(inventory: dict, target: str) -> list[str]:
     """Inventory names and types, and leftovers osa-aio made that the inventory lost."""
     leftovers = {normalize(n): n for n in osa_aio_containers()}
@@ -306,7 +350,6 @@ def _not_yet(name: str, summary: str, milestone: str) -> None:
 
 
 for _name, _summary, _milestone in [
-    ("haproxy", "Show HAProxy backends; drain or enable one", "the developer-workflows milestone"),
     ("rebuild", "Recreate a container or type, same names and addresses", "the developer-workflows milestone"),
     ("dev", "Run a service from a source checkout", "the developer-workflows milestone"),
 ]:

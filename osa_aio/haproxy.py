@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from osa_aio.containers import ordered
 from osa_aio.errors import HostError
@@ -53,7 +54,8 @@ def render_haproxy_cfg(inventory: dict, services: list[HaService], internal_vip:
     for service in sorted(services, key=lambda s: s.name):
         binds = [internal_vip] + ([external_vip] if service.external and external_vip != internal_vip else [])
         entries.append({"service": service, "binds": binds, "servers": backends(inventory, service)})
-    return render("haproxy/haproxy.cfg", entries=entries, stats_port=STATS_PORT, admin_socket=ADMIN_SOCKET)
+    return render("haproxy/haproxy.cfg", entries=entries, stats_port=STATS_PORT, admin_socket=ADMIN_SOCKET,
+                  state_file=SERVER_STATE_FILE)
 
 
 def admin_command(command: str, socket_path: str = ADMIN_SOCKET, timeout: float = 5.0) -> str:
@@ -120,3 +122,28 @@ class BackendUp:
     def apply(self) -> None:
         wait_for(self.check, self.wait, f"haproxy backend {self.backend}",
                  "`osa-aio verify` and the service's log tell why")
+
+
+SERVER_STATE_FILE = "/var/lib/haproxy/osa-aio-server-state"
+STATES = {"drain": "drain", "enable": "ready", "maint": "maint"}
+
+
+def set_server_state(server: str, state: str) -> list[str]:
+    """Drain, enable or put in maintenance one server in every backend that has it; returns those
+    backends. The state survives reloads (the server-state file is saved before each one)."""
+    backends = sorted({s.backend for s in server_states(admin_command("show stat")) if s.server == server})
+    if not backends:
+        raise HostError(f"HAProxy has no server named {server}", file=ADMIN_SOCKET,
+                        hint="`osa-aio haproxy status` lists them")
+    for backend in backends:
+        answer = admin_command(f"set server {backend}_back/{server} state {STATES[state]}").strip()
+        if answer:
+            raise HostError(f"HAProxy refused: {answer}", file=f"{backend}_back/{server}")
+    return backends
+
+
+def save_server_state() -> None:
+    """Write HAProxy's server states where the next process loads them (drains survive a reload)."""
+    path = Path(SERVER_STATE_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(admin_command("show servers state"))

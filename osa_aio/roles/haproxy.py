@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from osa_aio.errors import OsaAioError
-from osa_aio.haproxy import BackendUp, render_haproxy_cfg
+from osa_aio.haproxy import BackendUp, render_haproxy_cfg, save_server_state
 from osa_aio.roles.context import Context
 from osa_aio.steps import Packages
 from osa_aio.transport import LocalRunner, Runner
@@ -93,12 +93,16 @@ class HaproxyRunning:
 
     def apply(self) -> None:
         if host_has_systemd():
+            if self.runner.run(["systemctl", "is-active", "haproxy"], check=False).stdout.strip() == "active":
+                save_server_state()
             self.runner.run(["systemctl", "enable", "haproxy"])
             self.runner.run(["systemctl", "reload-or-restart", "haproxy"])
             return
         Path("/run/haproxy").mkdir(exist_ok=True)
         argv = ["haproxy", "-D", "-p", str(PIDFILE), "-f", str(CONFIG)]
         old = running_pids()
+        if old:
+            save_server_state()
         self.runner.run(argv + (["-sf", *map(str, old)] if old else []))
 
 
