@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import traceback
 from dataclasses import asdict
 from pathlib import Path
@@ -28,7 +29,12 @@ from osa_aio.inventory.store import inventory_path, list_backups, load_inventory
 from osa_aio.output import format_table
 from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
+from osa_aio.rebuild import plan as rebuild_plan
+from osa_aio.rebuild import rebuild as run_rebuild
 from osa_aio.roles.context import saved_context
+from osa_aio.snapshots import list_snapshots
+from osa_aio.snapshots import rollback as rollback_snapshot
+from osa_aio.snapshots import take as take_snapshot
 from osa_aio.roles.utility import openrc as utility_openrc
 from osa_aio.transport import LxcAttachRunner
 from osa_aio.verify import run_checks
@@ -328,6 +334,68 @@ def haproxy_enable(ctx: click.Context, config_dir: str | None, target: str) -> N
     _set_state(ctx, config_dir, target, "enable")
 
 
+@cli.command()
+@config_dir_option
+@click.argument("target", metavar="NAME|TYPE")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--wipe-data", is_flag=True, help="Also empty /openstack/<name> (galera's data, venvs ...).")
+@click.pass_context
+def rebuild(ctx: click.Context, config_dir: str | None, target: str, yes: bool, wipe_data: bool) -> None:
+    """Destroy and recreate containers one at a time, same names, addresses and MACs, re-running
+    only their role; HAProxy drains each first and enables it once healthy."""
+    directory = config_dir_of(ctx, config_dir)
+    _, names = rebuild_plan(directory, target)
+    data = "wiping their data" if wipe_data else "keeping /openstack/<name>"
+    if not yes and not click.confirm(f"Rebuild {', '.join(names)} ({data})?"):
+        raise OsaAioError("not confirmed", hint="add --yes to skip the question")
+    engine = _engine()
+    started = time.monotonic()
+    done = run_rebuild(directory, target, engine, wipe_data, click.echo)
+    click.echo(engine.summary())
+    for item in done:
+        click.echo(f"rebuilt {item.name} in {item.seconds:.1f}s")
+    click.echo(f"Rebuild done in {time.monotonic() - started:.1f}s.")
+
+
+@cli.command()
+@config_dir_option
+@click.argument("target", metavar="NAME")
+@click.option("--name", "tag", help="The snapshot's name (default: snap-<UTC time>).")
+@click.option("--list", "as_list", is_flag=True, help="List the container's snapshots.")
+@click.pass_context
+def snapshot(ctx: click.Context, config_dir: str | None, target: str, tag: str | None, as_list: bool) -> None:
+    """Snapshot a container's rootfs and its /openstack data (it stops for a moment)."""
+    name = _one_container(ctx, config_dir, target)
+    if as_list:
+        click.echo(format_table(["TAG", "CREATED", "LXC SNAPSHOT"],
+                                [(s.tag, s.created, s.lxc_name) for s in list_snapshots(name)]))
+        return
+    started = time.monotonic()
+    taken = take_snapshot(name, tag)
+    click.echo(f"snapshot {taken.tag} of {name} taken in {time.monotonic() - started:.1f}s")
+
+
+@cli.command()
+@config_dir_option
+@click.argument("target", metavar="NAME")
+@click.argument("tag", required=False)
+@click.pass_context
+def rollback(ctx: click.Context, config_dir: str | None, target: str, tag: str | None) -> None:
+    """Put a container's rootfs and data back to a snapshot (the newest unless TAG is given)."""
+    name = _one_container(ctx, config_dir, target)
+    started = time.monotonic()
+    restored = rollback_snapshot(name, tag)
+    click.echo(f"{name} rolled back to {restored.tag} in {time.monotonic() - started:.1f}s")
+
+
+def _one_container(ctx: click.Context, config_dir: str | None, target: str) -> str:
+    inventory = _saved_inventory_or_none(config_dir_of(ctx, config_dir)) or {"_meta": {"hostvars": {}}}
+    names = resolve(inventory, target)
+    if len(names) != 1:
+        raise OsaAioError(f"{target!r} means {len(names)} containers", hint="name one container")
+    return names[0]
+
+
 def _destroy_targets(inventory: dict, target: str) -> list[str]:
     """Inventory names and types, and leftovers osa-aio made that the inventory lost."""
     leftovers = {normalize(n): n for n in osa_aio_containers()}
@@ -350,7 +418,6 @@ def _not_yet(name: str, summary: str, milestone: str) -> None:
 
 
 for _name, _summary, _milestone in [
-    ("rebuild", "Recreate a container or type, same names and addresses", "the developer-workflows milestone"),
     ("dev", "Run a service from a source checkout", "the developer-workflows milestone"),
 ]:
     _not_yet(_name, _summary, _milestone)

@@ -20,6 +20,7 @@ from osa_aio.transport import LocalRunner, LxcAttachRunner
 from osa_aio.transport.lxc import lxc_module
 
 DATA_ROOT = Path("/openstack")
+SNAPSHOT_DATA = Path("/var/lib/osa-aio/snapshots")  # the /openstack data of each container's snapshots
 LOG_ROOT = DATA_ROOT / "log"
 DATA_MOUNT = "openstack"   # /openstack/<name> on the host is /openstack in the container
 LOG_MOUNT = "var/log"      # /openstack/log/<name> on the host is the container's /var/log
@@ -269,6 +270,7 @@ def destroy_container(name: str, keep_data: bool = False) -> bool:
     """Stop and destroy a container, and its data and logs unless ``keep_data``; True if it existed."""
     existed = lxc_module().Container(name).defined or (LXC_PATH / name).exists()
     destroy_defined(name)
+    shutil.rmtree(SNAPSHOT_DATA / name, ignore_errors=True)
     if not keep_data:
         shutil.rmtree(DATA_ROOT / name, ignore_errors=True)
         shutil.rmtree(LOG_ROOT / name, ignore_errors=True)

@@ -80,6 +80,12 @@ class ServerState:
     server: str
     status: str  # UP, DOWN, MAINT, DRAIN, no check ...
     backup: bool
+    sessions: int = 0
+
+    @property
+    def admin_down(self) -> bool:
+        """Drained or in maintenance on purpose (osa-aio haproxy drain, rebuild, dev)."""
+        return self.status.startswith(("MAINT", "DRAIN"))
 
 
 def server_states(stat_csv: str) -> list[ServerState]:
@@ -94,7 +100,7 @@ def server_states(stat_csv: str) -> list[ServerState]:
         if row.get("svname") in ("FRONTEND", "BACKEND") or not row.get("pxname", "").endswith("_back"):
             continue
         states.append(ServerState(row["pxname"].removesuffix("_back"), row["svname"], row.get("status", ""),
-                                  row.get("bck") == "1"))
+                                  row.get("bck") == "1", int(row.get("scur") or 0)))
     return states
 
 
@@ -110,10 +116,11 @@ class BackendUp:
         return f"haproxy sees {self.backend} up"
 
     def _down(self) -> list[str]:
+        """Servers not UP, except those drained or in maintenance on purpose."""
         states = [s for s in server_states(admin_command("show stat")) if s.backend == self.backend]
         if not states:
             return ["no servers"]
-        return [f"{s.server} {s.status}" for s in states if not s.status.startswith("UP")]
+        return [f"{s.server} {s.status}" for s in states if not s.status.startswith("UP") and not s.admin_down]
 
     def check(self) -> str | None:
         down = self._down()

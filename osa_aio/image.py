@@ -230,6 +230,8 @@ def destroy_defined(name: str) -> None:
     container = lxc_module().Container(name)
     if container.running:
         container.stop()
+    for snapshot in (container.snapshot_list() or []) if container.defined else []:
+        container.snapshot_destroy(snapshot[0])  # LXC will not destroy a container with snapshots
     if container.defined and not container.destroy():
         raise HostError(f"LXC could not destroy {name}", file=str(LXC_PATH / name),
                         hint=f"look at `lxc-destroy -n {name}`")

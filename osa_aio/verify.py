@@ -128,8 +128,10 @@ def check_repo(ctx: Context) -> str:
 
 def check_haproxy(ctx: Context) -> str:
     states = server_states(admin_command("show stat"))
-    down = [f"{s.backend}/{s.server} {s.status}" for s in states if not s.status.startswith("UP")]
+    down = [f"{s.backend}/{s.server} {s.status}" for s in states if not s.status.startswith("UP") and not s.admin_down]
     if down:
         raise CheckFailed("; ".join(down))
-    return f"{len(states)} servers UP"
+    drained = [f"{s.backend}/{s.server}" for s in states if s.admin_down]
+    up = len(states) - len(drained)
+    return f"{up} servers UP" + (f", drained on purpose: {', '.join(drained)}" if drained else "")
 

@@ -9,8 +9,9 @@ from osa_aio.cli import cli
 from osa_aio.inventory.store import list_backups
 from osa_aio.secrets import load_secrets
 
-LATER = ["rebuild", "dev"]
-BUILT = ["inventory", "secrets", "bootstrap", "run", "list", "attach", "destroy", "verify", "openrc", "haproxy"]
+LATER = ["dev"]
+BUILT = ["inventory", "secrets", "bootstrap", "run", "list", "attach", "destroy", "verify", "openrc", "haproxy",
+         "rebuild", "snapshot", "rollback"]
 
 
 def invoke(*args, env=None):

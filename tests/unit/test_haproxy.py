@@ -53,6 +53,7 @@ stats,FRONTEND,,,1,1,4096,1,0,0,0,0,0,,,,,OPEN,,,
 
 def test_server_states_parses_show_stat():
     states = server_states(STAT)
+    assert states[0].sessions == 0 and not states[0].admin_down
     assert [(s.backend, s.server, s.status, s.backup) for s in states] == [
         ("keystone", "aio1-keystone-container-1", "UP", False),
         ("keystone", "aio1-keystone-container-2", "DOWN", False),

@@ -1,0 +1,116 @@
+"""`osa-aio rebuild`: destroy and recreate containers one at a time with the same names, addresses
+and MACs, re-running only their role. HAProxy drains each before it goes down and enables it once
+it is healthy; data under /openstack/<name> is kept unless asked; the last healthy member of a
+cluster is never taken down."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from osa_aio.config import load_config
+from osa_aio.containers import container_spec, destroy_container
+from osa_aio.deploy import deploy
+from osa_aio.engine import Engine
+from osa_aio.errors import OsaAioError
+from osa_aio.haproxy import BackendUp, admin_command, server_states, set_server_state
+from osa_aio.host import primary_address
+from osa_aio.inventory.query import resolve
+from osa_aio.inventory.store import load_inventory
+from osa_aio.roles import galera, rabbitmq, role_for_type
+from osa_aio.roles.context import Context
+from osa_aio.transport import LxcAttachRunner
+
+DRAIN_WAIT = 10  # seconds for a drained server's sessions to finish
+
+
+class RebuildRefused(OsaAioError):
+    """Rebuilding would take down the last healthy member of a cluster."""
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    name: str
+    seconds: float
+
+
+def plan(config_dir: Path, target: str) -> tuple[Context, list[str]]:
+    config = load_config(config_dir, host_address=primary_address())
+    inventory = load_inventory(config_dir)
+    if inventory is None:
+        raise OsaAioError("there is no inventory yet", hint="run `osa-aio bootstrap && osa-aio run` first")
+    return Context(config, inventory, Engine()), resolve(inventory, target)
+
+
+def healthy_peers(ctx: Context, name: str) -> list[str]:
+    """The other members of this container's cluster that are healthy now."""
+    ctype = container_spec(ctx.inventory, name).container_type
+    role = role_for_type(ctype)
+    peers = [n for n in ctx.members(role.GROUP) if n != name] if role else []
+    if role is galera:
+        return [n for n in peers if galera.node_state(n, LxcAttachRunner(n)).synced]
+    if role is rabbitmq:
+        running = rabbitmq.running_nodes(LxcAttachRunner(peers[0])) if peers else []
+        return [n for n in peers if f"rabbit@{n}" in running]
+    if getattr(role, "HAPROXY", ()):
+        up = {s.server for s in server_states(admin_command("show stat")) if s.status.startswith("UP")}
+        return [n for n in peers if n in up]
+    return peers
+
+
+def refuse_if_last(ctx: Context, name: str) -> None:
+    role = role_for_type(container_spec(ctx.inventory, name).container_type)
+    if role is None or len(ctx.members(role.GROUP)) < 2:
+        return  # not a cluster: rebuilding it is an outage the user asked for
+    if not healthy_peers(ctx, name):
+        raise RebuildRefused(f"{name} is the last healthy member of the {role.NAME} cluster", file=name,
+                             hint="bring another member back first (`osa-aio run`), then rebuild")
+
+
+def rebuild(config_dir: Path, target: str, engine: Engine, wipe_data: bool, say: Callable[[str], None]) -> list[Rebuilt]:
+    """Rebuild the containers ``target`` names, one at a time."""
+    ctx, names = plan(config_dir, target)
+    done = []
+    for name in names:
+        started = time.monotonic()
+        refuse_if_last(ctx, name)
+        role = role_for_type(container_spec(ctx.inventory, name).container_type)
+        balanced = _in_haproxy(name)
+        if balanced:
+            set_server_state(name, "drain")
+            say(f"{name}: drained in HAProxy")
+            _wait_sessions_done(name)
+            set_server_state(name, "maint")
+        if role is galera and LxcAttachRunner(name).container.running:
+            LxcAttachRunner(name).run(["systemctl", "stop", "mariadb"], check=False, timeout=300)
+        destroy_container(name, keep_data=not wipe_data)
+        say(f"{name}: destroyed ({'data wiped' if wipe_data else 'data kept'}), recreating")
+        deploy(config_dir, engine, limit=name, services=[role.NAME] if role else None)
+        if engine.failed:
+            raise OsaAioError(f"the rebuild of {name} failed", file=name, hint="see the lines above; it stays "
+                                                                              "in maintenance in HAProxy")
+        if balanced:
+            set_server_state(name, "enable")
+            for backend in {s.backend for s in server_states(admin_command("show stat")) if s.server == name}:
+                engine.run("rebuild", name, [BackendUp(backend)])
+            say(f"{name}: enabled in HAProxy")
+        done.append(Rebuilt(name, time.monotonic() - started))
+    return done
+
+
+def _in_haproxy(name: str) -> bool:
+    try:
+        return any(s.server == name for s in server_states(admin_command("show stat")))
+    except OsaAioError:
+        return False
+
+
+def _wait_sessions_done(name: str) -> None:
+    """Give a drained server's open sessions up to DRAIN_WAIT seconds to finish."""
+    deadline = time.monotonic() + DRAIN_WAIT
+    while time.monotonic() < deadline:
+        if not any(s.sessions for s in server_states(admin_command("show stat")) if s.server == name):
+            return
+        time.sleep(0.5)
