@@ -18,8 +18,13 @@ from osa_aio.config import Config, USER_SECRETS, load_config, resolve_config_dir
 from osa_aio.containers import container_states, destroy_container, osa_aio_containers
 from osa_aio.deploy import deploy
 from osa_aio.destroy import destroy_all
+from osa_aio.dev import dev_role
+from osa_aio.dev import foreground as dev_foreground
+from osa_aio.dev import restart as dev_restart
+from osa_aio.dev import start as dev_start
+from osa_aio.dev import stop as dev_stop
 from osa_aio.engine import Engine
-from osa_aio.errors import NotImplementedYet, OsaAioError, StepsFailed
+from osa_aio.errors import OsaAioError, StepsFailed
 from osa_aio.haproxy import admin_command, server_states, set_server_state
 from osa_aio.host import primary_address
 from osa_aio.inventory.generate import build_inventory, remove_container
@@ -192,13 +197,14 @@ def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool) -
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @click.option("--limit", metavar="NAME|GROUP", help="Only these containers (a name, a type or a group).")
 @click.option("--check", "check_mode", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--reset-dev", is_flag=True, help="Put containers running a dev checkout back on the released code.")
 @click.pass_context
 def run_command(ctx: click.Context, config_dir: str | None, services: tuple[str, ...], limit: str | None,
-                check_mode: bool) -> None:
+                check_mode: bool, reset_dev: bool) -> None:
     """Deploy: containers, then every service in dependency order (or only the SERVICEs named:
     repo, haproxy, galera, rabbitmq, memcached, keystone, utility)."""
     engine = _engine(check_mode)
-    deploy(config_dir_of(ctx, config_dir), engine, limit=limit, services=list(services) or None)
+    deploy(config_dir_of(ctx, config_dir), engine, limit=limit, services=list(services) or None, reset_dev=reset_dev)
     _finish(engine, "Deployed. Next: osa-aio verify")
 
 
@@ -212,9 +218,9 @@ def list_command(ctx: click.Context, config_dir: str | None, as_json: bool) -> N
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(format_table(["NAME", "TYPE", "STATE", "IPV4", "AUTOSTART"],
+    click.echo(format_table(["NAME", "TYPE", "STATE", "IPV4", "AUTOSTART", "DEV"],
                             [(r["name"], r["container_type"], r["state"], ",".join(r["addresses"]) or "-",
-                              "yes" if r["autostart"] else "no") for r in rows]))
+                              "yes" if r["autostart"] else "no", r["dev"] or "-") for r in rows]))
 
 
 @cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
@@ -396,6 +402,44 @@ def _one_container(ctx: click.Context, config_dir: str | None, target: str) -> s
     return names[0]
 
 
+@cli.command()
+@config_dir_option
+@click.argument("service")
+@click.option("--source", type=click.Path(path_type=Path), help="The checkout to run (a host path).")
+@click.option("--container", help="Which of the service's containers (default: the first).")
+@click.option("--allow-index", is_flag=True, help="Let pip use the public index too, for what the repo lacks.")
+@click.option("--restart", "do_restart", is_flag=True, help="Restart the service on the checkout (after an edit).")
+@click.option("--foreground", is_flag=True, help="Run the service in this terminal with its log; Ctrl-C stops.")
+@click.option("--off", is_flag=True, help="Back to the released code; every backend enabled.")
+@click.pass_context
+def dev(ctx: click.Context, config_dir: str | None, service: str, source: Path | None, container: str | None,
+        allow_index: bool, do_restart: bool, foreground: bool, off: bool) -> None:
+    """Run your checkout of SERVICE inside its container: `osa-aio dev keystone --source ~/src/keystone`.
+
+    Uncommitted edits are what runs; `--restart` after an edit. The service's other containers are
+    drained in HAProxy, so requests through the VIP reach the dev code.
+    """
+    directory = config_dir_of(ctx, config_dir)
+    modes = [m for m in (source is not None, do_restart, foreground, off) if m]
+    if len(modes) != 1:
+        raise OsaAioError("give one of --source PATH, --restart, --foreground or --off")
+    dev_role(service)
+    started = time.monotonic()
+    if foreground:
+        ctx.exit(dev_foreground(directory, service, click.echo))
+    engine = _engine()
+    if off:
+        name = dev_stop(directory, service, engine, click.echo)
+        what = "released code back"
+    elif do_restart:
+        name = dev_restart(directory, service, engine, click.echo)
+        what = "restarted"
+    else:
+        name = dev_start(directory, service, source, container, allow_index, engine, click.echo)
+        what = "dev checkout running"
+    click.echo(f"{name}: {what} in {time.monotonic() - started:.1f}s")
+
+
 def _destroy_targets(inventory: dict, target: str) -> list[str]:
     """Inventory names and types, and leftovers osa-aio made that the inventory lost."""
     leftovers = {normalize(n): n for n in osa_aio_containers()}
@@ -406,22 +450,6 @@ def _destroy_targets(inventory: dict, target: str) -> list[str]:
 
 def _saved_inventory_or_none(directory: Path) -> dict | None:
     return load_inventory(directory) if directory.is_dir() else None
-
-def _not_yet(name: str, summary: str, milestone: str) -> None:
-    """A command of a later milestone: visible in --help, refuses to run."""
-
-    @cli.command(name=name, help=f"{summary} (not implemented yet: {milestone}).",
-                 context_settings={**CONTEXT, "ignore_unknown_options": True, "allow_extra_args": True})
-    @click.pass_context
-    def command(ctx: click.Context) -> None:
-        raise NotImplementedYet(f"`osa-aio {name}` is not implemented yet", hint=f"it arrives with {milestone}")
-
-
-for _name, _summary, _milestone in [
-    ("dev", "Run a service from a source checkout", "the developer-workflows milestone"),
-]:
-    _not_yet(_name, _summary, _milestone)
-
 
 def main() -> None:
     cli(prog_name="osa-aio")

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import netaddr
 
+from osa_aio import devstate
 from osa_aio.errors import ContainerError, HostError
 from osa_aio.image import LXC_PATH, current_base, destroy_defined, read_marker, write_marker
 from osa_aio.inventory.query import containers as inventory_containers
@@ -53,6 +54,7 @@ class ContainerSpec:
     host: str
     networks: tuple[NetworkSpec, ...]
     start_order: int
+    dev_mounts: tuple[tuple[str, str], ...] = ()  # (host checkout, path in the container): osa-aio dev
 
     @property
     def data_dir(self) -> Path:
@@ -66,7 +68,7 @@ class ContainerSpec:
         return hashlib.sha256(json.dumps([CONFIG_FORMAT, lxc_config_items(self)]).encode()).hexdigest()
 
 
-def container_spec(inventory: dict, name: str) -> ContainerSpec:
+def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str], ...] = ()) -> ContainerSpec:
     """The spec of container ``name``; its default route is the host's management address."""
     hostvars = inventory["_meta"]["hostvars"]
     hv = hostvars[name]
@@ -81,7 +83,8 @@ def container_spec(inventory: dict, name: str) -> ContainerSpec:
                                     mtu=net.get("mtu")))
     return ContainerSpec(name=name, container_type=hv["container_type"], host=hv["physical_host"],
                          networks=tuple(networks),
-                         start_order=START_ORDER.get(hv["container_type"], DEFAULT_START_ORDER))
+                         start_order=START_ORDER.get(hv["container_type"], DEFAULT_START_ORDER),
+                         dev_mounts=tuple(dev_mounts))
 
 
 def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
@@ -100,6 +103,7 @@ def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
     items += [
         ("lxc.mount.entry", f"{spec.data_dir} {DATA_MOUNT} none bind,create=dir 0 0"),
         ("lxc.mount.entry", f"{spec.log_dir} {LOG_MOUNT} none bind,create=dir 0 0"),
+        *[("lxc.mount.entry", f"{source} {target} none bind,create=dir 0 0") for source, target in spec.dev_mounts],
         ("lxc.start.auto", "1"),
         ("lxc.start.order", str(spec.start_order)),
     ]
@@ -226,9 +230,10 @@ class ContainerRunning:
                                  hint=f"try `lxc-start -n {self.spec.name} -F` to see why")
 
 
-def container_steps(inventory: dict, name: str, image: str | None = None) -> Iterator:
-    """Everything that makes one container exist, match the inventory and run."""
-    spec = container_spec(inventory, name)
+def container_steps(inventory: dict, name: str, image: str | None = None,
+                    dev_mounts: tuple[tuple[str, str], ...] = ()) -> Iterator:
+    """Everything that makes one container exist, match the inventory (and any dev checkout) and run."""
+    spec = container_spec(inventory, name, dev_mounts)
     yield HostDirectories(spec)
     yield ContainerCreated(spec, image)
     yield ContainerConfigured(spec)
@@ -254,16 +259,17 @@ class ContainerState:
     state: str
     addresses: tuple[str, ...]
     autostart: bool
+    dev: str | None = None  # the host checkout it runs (osa-aio dev), if any
 
 
-def container_state(name: str, container_type: str = "") -> ContainerState:
+def container_state(name: str, container_type: str = "", dev: str | None = None) -> ContainerState:
     container = lxc_module().Container(name)
     if not container.defined:
-        return ContainerState(name, container_type, "ABSENT", (), False)
+        return ContainerState(name, container_type, "ABSENT", (), False, dev)
     marker = read_marker(name) or {}
     addresses = tuple(container.get_ips()) if container.running else ()
     return ContainerState(name, container_type or marker.get("container_type", ""), container.state,
-                          addresses, container.get_config_item("lxc.start.auto") == "1")
+                          addresses, container.get_config_item("lxc.start.auto") == "1", dev)
 
 
 def destroy_container(name: str, keep_data: bool = False) -> bool:
@@ -283,4 +289,5 @@ def container_states(inventory: dict | None) -> list[ContainerState]:
     known = ordered(inventory) if inventory else []
     types = {row.name: row.container_type for row in inventory_containers(inventory)} if inventory else {}
     names = known + [name for name in osa_aio_containers() if name not in types]
-    return [container_state(name, types.get(name, "")) for name in names]
+    dev = {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()}
+    return [container_state(name, types.get(name, ""), dev.get(name)) for name in names]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from osa_aio import devstate
 from osa_aio.config import load_config
 from osa_aio.containers import container_spec, container_steps, ordered, osa_aio_containers
 from osa_aio.engine import Engine
@@ -32,10 +33,25 @@ def select_roles(services: list[str] | None) -> list:
     return [ROLES[s] for s in services]
 
 
-def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services: list[str] | None = None) -> list[str]:
-    """Bring containers and services to the config; return the containers acted on."""
+def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services: list[str] | None = None,
+           reset_dev: bool = False) -> list[str]:
+    """Bring containers and services to the config; return the containers acted on.
+
+    A container running a developer's checkout (`osa-aio dev`) is left so, and said, unless
+    ``reset_dev``: then it goes back to the released code.
+    """
     runner = LocalRunner()
     roles = select_roles(services)
+    checkouts = devstate.load()
+    if reset_dev and checkouts:
+        from osa_aio.dev import forget_checkouts  # noqa: PLC0415 - dev builds on deploy
+
+        forget_checkouts(checkouts, engine)
+        checkouts = {}
+    for checkout in checkouts.values():
+        engine.console.print(f"note: {checkout.container} runs a dev checkout of {checkout.service} from "
+                             f"{checkout.source}; left as it is (`osa-aio run --reset-dev` or "
+                             f"`osa-aio dev {checkout.service} --off` undoes it)", markup=False)
     with engine.phase("inventory"):
         config = load_config(config_dir, host_address=primary_address(runner))
         inventory, warnings = build_inventory(config, load_inventory(config_dir))
@@ -66,7 +82,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         for name in names:
             ctype = container_spec(inventory, name).container_type
             image = find_type_image(ctype, image_steps[ctype].digest()) if ctype in image_steps else None
-            engine.run(ctype, name, container_steps(inventory, name, image))
+            engine.run(ctype, name, container_steps(inventory, name, image, devstate.mounts_for(name, checkouts)))
     if engine.failed:
         return names
     if engine.check_mode and engine.totals()["changed"]:

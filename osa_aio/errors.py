@@ -41,12 +41,6 @@ class UnknownTarget(OsaAioError):
     """A container, type or group named on the command line does not exist."""
 
 
-class NotImplementedYet(OsaAioError):
-    """A command that a later milestone builds."""
-
-    exit_code = 3
-
-
 class CommandFailed(OsaAioError):
     """A command run through a Runner exited non-zero (with check=True)."""
 

@@ -27,6 +27,11 @@ def haproxy_services() -> tuple:
     return tuple(service for role in ROLES.values() for service in getattr(role, "HAPROXY", ()))
 
 
+# Built into the repo too, so a dev checkout builds (pip's build isolation) with no public index.
+BUILD_TOOLS = ("pbr", "setuptools", "wheel")
+
+
 def python_packages() -> tuple[str, ...]:
-    """Everything the repo must hold: the union of the roles' Python packages."""
-    return tuple(sorted({pkg for role in ROLES.values() for pkg in getattr(role, "PYTHON_PACKAGES", ())}))
+    """Everything the repo must hold: the roles' Python packages and the build tools."""
+    wanted = {pkg for role in ROLES.values() for pkg in getattr(role, "PYTHON_PACKAGES", ())}
+    return tuple(sorted(wanted | set(BUILD_TOOLS)))

@@ -29,6 +29,15 @@ KEY_DIRS = ("fernet-keys", "credential-keys")
 REGION = "RegionOne"
 DEFAULTS = {"token_expiration": 3600, "debug": False, "processes": 2}
 
+# `osa-aio dev keystone`: what the checkout is, how to sync and restart, where it answers.
+DEV = {
+    "package": "keystone",
+    "version": "30.0.0",  # pbr's version for a checkout without git tags
+    "unit": "keystone",
+    "sync": [["runuser", "-u", "keystone", "--", MANAGE, "db_sync"]],
+    "health": "http://{address}:5000/healthcheck",
+}
+
 HAPROXY = (HaService(
     name="keystone", port=5000, group=GROUP, mode="http", external=True,
     check=("option httpchk", "http-check send meth GET uri /healthcheck", "http-check expect status 200")),)
@@ -113,6 +122,13 @@ class KeysShared:
                             + " && base64 -d | tar -C /etc/keystone -xz"], stdin=archive)
         if len({key_digest(r) for r in self.runners.values()}) != 1:
             raise OsaAioError("keys still differ after copying", file=source)
+
+
+def dev_foreground(ctx: Context, name: str) -> list[str]:
+    """keystone under uWSGI in the terminal: the service's settings, its log on stderr."""
+    return ["uwsgi-core", "--plugins", "python3", "--virtualenv", VENV, "--module", "keystone.wsgi.api:application",
+            "--http-socket", f"{ctx.address(name)}:5000", "--processes", "1", "--master", "--need-app",
+            "--die-on-term", "--uid", "keystone", "--gid", "keystone", "--buffer-size", "65535"]
 
 
 def settings(ctx: Context) -> dict:

@@ -1,0 +1,203 @@
+"""`osa-aio dev SERVICE --source PATH`: run a developer's checkout inside the service's container.
+
+The checkout is bind-mounted at /opt/dev/<service>, installed editable into the service's venv
+(dependencies from the private repo), the database synced and the service restarted on it; the
+service's other containers are drained in HAProxy so requests through the VIP reach the dev code.
+`--off` puts the released code back."""
+
+from __future__ import annotations
+
+import configparser
+import re
+from pathlib import Path
+from typing import Callable
+
+from osa_aio import devstate
+from osa_aio.deploy import deploy
+from osa_aio.devstate import DevCheckout
+from osa_aio.engine import Engine
+from osa_aio.errors import ConfigError, OsaAioError, UnknownTarget
+from osa_aio.haproxy import BackendUp, admin_command, server_states, set_server_state
+from osa_aio.inventory.query import resolve
+from osa_aio.roles import ROLES
+from osa_aio.roles.context import Context, saved_context
+from osa_aio.steps import HttpAnswers
+from osa_aio.transport import LxcAttachRunner
+
+Say = Callable[[str], None]
+
+
+def dev_role(service: str):
+    role = ROLES.get(service)
+    if role is None:
+        raise UnknownTarget(f"unknown service {service!r}", key="SERVICE", hint=f"services are: {', '.join(ROLES)}")
+    if not hasattr(role, "DEV"):
+        supported = ", ".join(name for name, r in ROLES.items() if hasattr(r, "DEV"))
+        raise UnknownTarget(f"{service} has no dev mode", key="SERVICE", hint=f"dev mode exists for: {supported}")
+    return role
+
+
+def checkout_problem(source: Path, package: str) -> str | None:
+    """Why ``source`` is not a checkout of ``package`` (None when it is one)."""
+    if not source.exists():
+        return "does not exist"
+    if not source.is_dir():
+        return "is not a directory"
+    if re.search(r"\s", str(source)):
+        return "has white space in its path (LXC mount entries cannot hold it)"
+    names = set()
+    setup_cfg = source / "setup.cfg"
+    if setup_cfg.exists():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(setup_cfg)
+            names.add(parser.get("metadata", "name", fallback="").strip().lower())
+        except configparser.Error:
+            pass
+    pyproject = source / "pyproject.toml"
+    if pyproject.exists():
+        match = re.search(r'^name\s*=\s*"([^"]+)"', pyproject.read_text(), re.M)
+        if match:
+            names.add(match.group(1).strip().lower())
+    if package not in names or not (source / package / "__init__.py").exists():
+        return f"is not a checkout of {package} (no setup.cfg/pyproject.toml naming it with a {package}/ package)"
+    return None
+
+
+def _container(ctx: Context, role, container: str | None) -> str:
+    members = ctx.members(role.GROUP)
+    if not members:
+        raise UnknownTarget(f"the inventory has no {role.NAME} containers", hint="run `osa-aio run` first")
+    if container is None:
+        return members[0]
+    names = resolve(ctx.inventory, container)
+    if len(names) != 1 or names[0] not in members:
+        raise UnknownTarget(f"{container!r} is not one {role.NAME} container", key="--container",
+                            hint=f"{role.NAME} containers: {', '.join(members)}")
+    return names[0]
+
+
+def _pip(ctx: Context, role, editable: str, allow_index: bool) -> list[str]:
+    """pip install -e from the private repo (and, with --allow-index, PyPI too)."""
+    index = [] if allow_index else ["--no-index"]
+    return [f"{role.VENV}/bin/pip", "install", "--quiet", "--disable-pip-version-check", *index,
+            "--trusted-host", ctx.internal_vip, "--find-links", f"{ctx.repo_url}/",
+            "--constraint", f"{ctx.repo_url}/upper-constraints.txt", "--editable", editable]
+
+
+def _healthy(ctx: Context, role, name: str, engine: Engine) -> None:
+    if not engine.run(role.NAME, name, [HttpAnswers(role.DEV["health"].format(address=ctx.address(name)), wait=120)]):
+        raise OsaAioError(f"{role.NAME} on {name} does not answer", file=name,
+                          hint=f"see /openstack/log/{name}/ or try `osa-aio dev {role.NAME} --foreground`")
+
+
+def start(config_dir: Path, service: str, source: Path, container: str | None, allow_index: bool,
+          engine: Engine, say: Say) -> str:
+    """Swap the service in one container to the checkout; returns the container's name."""
+    role = dev_role(service)
+    source = source.expanduser().resolve() if source.exists() else source
+    problem = checkout_problem(source, role.DEV["package"])
+    if problem:
+        raise ConfigError(f"{source} {problem}", key="--source", hint=f"give a checkout of {role.DEV['package']}")
+    ctx = saved_context(config_dir, engine)
+    name = _container(ctx, role, container)
+    checkouts = devstate.load()
+    current = checkouts.get(service)
+    if current and current.container != name:
+        raise OsaAioError(f"{current.container} already runs a dev checkout of {service}",
+                          hint=f"`osa-aio dev {service} --off` first")
+    checkouts[service] = DevCheckout(service, name, str(source))
+    devstate.save(checkouts)
+    say(f"{name}: mounting {source} at {checkouts[service].mount_point}")
+    deploy(config_dir, engine, limit=name, services=[service])  # applies the mount (a restart)
+    if engine.failed:
+        raise OsaAioError("the container could not take the checkout", file=name, hint="see the lines above")
+    runner = LxcAttachRunner(name)
+    say(f"{name}: installing the checkout into {role.VENV}")
+    runner.run(_pip(ctx, role, checkouts[service].mount_point, allow_index), timeout=1800,
+               env={"PBR_VERSION": role.DEV["version"], "PIP_CONFIG_FILE": "/dev/null"})
+    for command in role.DEV["sync"]:
+        runner.run(command, timeout=900)
+    runner.run(["systemctl", "restart", role.DEV["unit"]])
+    _healthy(ctx, role, name, engine)
+    others = [m for m in ctx.members(role.GROUP) if m != name]
+    for other in others:
+        set_server_state(other, "drain")
+    engine.run(role.NAME, "vip", [BackendUp(role.NAME)])
+    if others:
+        say(f"drained {', '.join(others)} in HAProxy: requests through the VIP reach the dev code on {name}")
+    return name
+
+
+def restart(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
+    role = dev_role(service)
+    checkout = _current(service)
+    ctx = saved_context(config_dir, engine)
+    LxcAttachRunner(checkout.container).run(["systemctl", "restart", role.DEV["unit"]])
+    _healthy(ctx, role, checkout.container, engine)
+    say(f"{checkout.container}: {service} restarted on {checkout.source}")
+    return checkout.container
+
+
+def foreground(config_dir: Path, service: str, say: Say) -> int:
+    """Stop the service and run it in this terminal with its log; Ctrl-C stops it and the
+    service starts again."""
+    role = dev_role(service)
+    checkout = _current(service)
+    ctx = saved_context(config_dir)
+    runner = LxcAttachRunner(checkout.container)
+    runner.run(["systemctl", "stop", role.DEV["unit"]])
+    say(f"{checkout.container}: {service} in the foreground (Ctrl-C to stop)")
+    try:
+        return runner.interactive(role.dev_foreground(ctx, checkout.container))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        runner.run(["systemctl", "start", role.DEV["unit"]], check=False)
+
+
+def stop(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
+    """Back to the released code: checkout unmounted, venv reinstalled, every backend enabled."""
+    role = dev_role(service)
+    checkout = _current(service)
+    forget_checkouts({service: checkout}, engine)
+    deploy(config_dir, engine, limit=checkout.container, services=[service])
+    if engine.failed:
+        raise OsaAioError("the released code could not be put back", file=checkout.container,
+                          hint="see the lines above; `osa-aio rebuild` starts the container afresh")
+    say(f"{checkout.container}: back on the released {role.DEV['package']}; every backend enabled")
+    return checkout.container
+
+
+def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
+    """Undo dev checkouts' traces in their containers and HAProxy; the next run reinstalls."""
+    state = devstate.load()
+    for service, checkout in checkouts.items():
+        role = dev_role(service)
+        runner = LxcAttachRunner(checkout.container)
+        if runner.container.running:
+            runner.run([f"{role.VENV}/bin/pip", "uninstall", "--quiet", "--yes", role.DEV["package"]], check=False)
+            runner.run(["rm", "-f", f"{role.VENV}/osa-aio-venv.digest"])  # the venv is rebuilt by the role
+        for member in _members(checkout):
+            try:
+                set_server_state(member, "enable")
+            except OsaAioError:
+                pass  # not in HAProxy (any more)
+        state.pop(service, None)
+    devstate.save(state)
+
+
+def _members(checkout: DevCheckout) -> list[str]:
+    try:
+        return sorted({s.server for s in server_states(admin_command("show stat")) if s.backend == checkout.service})
+    except OsaAioError:
+        return []
+
+
+def _current(service: str) -> DevCheckout:
+    checkout = devstate.load().get(service)
+    if checkout is None:
+        raise OsaAioError(f"no container runs a dev checkout of {service}",
+                          hint=f"start one with `osa-aio dev {service} --source PATH`")
+    return checkout
+
