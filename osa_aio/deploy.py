@@ -51,12 +51,12 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
     for checkout in checkouts.values():
         engine.console.print(f"note: {checkout.container} runs a dev checkout of {checkout.service} from "
                              f"{checkout.source}; left as it is (`osa-aio run --reset-dev` or "
-                             f"`osa-aio dev {checkout.service} --off` undoes it)", markup=False)
+                             f"`osa-aio dev {checkout.service} --off` undoes it)", markup=False, soft_wrap=True)
     with engine.phase("inventory"):
         config = load_config(config_dir, host_address=primary_address(runner))
         inventory, warnings = build_inventory(config, load_inventory(config_dir))
         for warning in warnings:
-            engine.console.print(f"warning: {warning}", markup=False)
+            engine.console.print(f"warning: {warning}", markup=False, soft_wrap=True)
         wanted_types = {role.CONTAINER_TYPE for role in roles if hasattr(role, "CONTAINER_TYPE")}
         selected = [row.name for row in inventory_containers(inventory)
                     if services is None or row.container_type in wanted_types]
@@ -94,7 +94,9 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
                   python_packages=python_packages(), haproxy_services=haproxy_services())
     for stage in STAGES:
         chosen = [role for role in stage if role in roles]
-        with engine.phase(" + ".join(role.NAME for role in chosen) or "-"):
+        if not chosen:
+            continue
+        with engine.phase(" + ".join(role.NAME for role in chosen)):
             with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
                 for future in [pool.submit(role.deploy, ctx) for role in chosen]:
                     future.result()
