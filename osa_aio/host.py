@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,14 @@ def nat_rules(config: Config) -> list[tuple[str, str, tuple[str, ...]]]:
 
 # ---- steps ---------------------------------------------------------------------------------
 
+def bridge_mac(bridge: str) -> str:
+    """A fixed MAC for a bridge. Without one, Linux gives a bridge the lowest MAC of its ports, so
+    starting a container could change the host's MAC on br-mgmt and strand every container's ARP
+    entry for the host and the VIPs for a minute."""
+    digest = hashlib.sha256(f"osa-aio-bridge/{bridge}".encode()).digest()
+    return "02:" + ":".join(f"{byte:02x}" for byte in digest[:5])
+
+
 @dataclass
 class BridgePresent:
     runner: Runner
@@ -115,11 +124,14 @@ class BridgePresent:
         if link.get("linkinfo", {}).get("info_kind") != "bridge":
             raise HostError(f"{self.bridge} exists but is not a bridge", file="host",
                             hint="rename that interface or change container_bridge in the config")
+        if link.get("address") != bridge_mac(self.bridge):
+            return "its MAC is not fixed"
         return None if "UP" in link.get("flags", []) else "down"
 
     def apply(self) -> None:
         if self.runner.run(["ip", "link", "show", "dev", self.bridge], check=False).rc != 0:
             self.runner.run(["ip", "link", "add", self.bridge, "type", "bridge"])
+        self.runner.run(["ip", "link", "set", "dev", self.bridge, "address", bridge_mac(self.bridge)])
         self.runner.run(["ip", "link", "set", "dev", self.bridge, "up"])
 
 

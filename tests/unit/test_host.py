@@ -3,7 +3,7 @@ import json
 import pytest
 
 from osa_aio.errors import HostError
-from osa_aio.host import (AddressPresent, BridgePresent, IptablesRule, SysctlValue, local_host, nat_rules,
+from osa_aio.host import (AddressPresent, BridgePresent, bridge_mac, IptablesRule, SysctlValue, local_host, nat_rules,
                           network_plan, primary_address)
 from tests.fakes import FakeRunner
 
@@ -26,20 +26,26 @@ def test_nat_is_limited_to_the_container_networks(load):
     assert all(rule[1] in ("172.29.236.0/22", "172.29.240.0/22", "172.29.244.0/22") for _, _, rule in rules)
 
 
-def link(kind="bridge", flags=("UP",)):
-    return json.dumps([{"ifname": "br-mgmt", "flags": list(flags), "linkinfo": {"info_kind": kind}}])
+def link(kind="bridge", flags=("UP",), address=None):
+    return json.dumps([{"ifname": "br-mgmt", "flags": list(flags), "linkinfo": {"info_kind": kind},
+                        "address": address or bridge_mac("br-mgmt")}])
 
 
 def test_bridge_step_decisions():
     assert BridgePresent(FakeRunner({("ip", "-j"): (1, "")}), "br-mgmt").check() == "absent"
     assert BridgePresent(FakeRunner({("ip", "-j"): (0, link(flags=("BROADCAST",)))}), "br-mgmt").check() == "down"
     assert BridgePresent(FakeRunner({("ip", "-j"): (0, link())}), "br-mgmt").check() is None
+    # A bridge whose MAC follows its ports would change it when a container starts.
+    assert BridgePresent(FakeRunner({("ip", "-j"): (0, link(address="fe:12:34:56:78:9a"))}),
+                         "br-mgmt").check() == "its MAC is not fixed"
     with pytest.raises(HostError, match="exists but is not a bridge"):
         BridgePresent(FakeRunner({("ip", "-j"): (0, link(kind="veth"))}), "br-mgmt").check()
     runner = FakeRunner({("ip", "link", "show"): (1, "")})
     BridgePresent(runner, "br-mgmt").apply()
     assert runner.calls[1:] == [["ip", "link", "add", "br-mgmt", "type", "bridge"],
+                                ["ip", "link", "set", "dev", "br-mgmt", "address", bridge_mac("br-mgmt")],
                                 ["ip", "link", "set", "dev", "br-mgmt", "up"]]
+    assert bridge_mac("br-mgmt") != bridge_mac("br-vxlan") and bridge_mac("br-mgmt").startswith("02:")
 
 
 ADDRS = json.dumps([{"ifname": "br-mgmt", "addr_info": [{"local": "172.29.236.100", "prefixlen": 22}]},
