@@ -17,7 +17,7 @@ from osa_aio.deploy import deploy
 from osa_aio.devstate import DevCheckout
 from osa_aio.engine import Engine
 from osa_aio.errors import ConfigError, OsaAioError, UnknownTarget
-from osa_aio.haproxy import BackendUp, admin_command, server_states, set_server_state
+from osa_aio.haproxy import ServerUp, admin_command, server_states, set_server_state
 from osa_aio.inventory.query import resolve
 from osa_aio.roles import ROLES
 from osa_aio.roles.context import Context, saved_context
@@ -85,10 +85,17 @@ def _pip(ctx: Context, role, editable: str, allow_index: bool) -> list[str]:
             "--constraint", f"{ctx.repo_url}/upper-constraints.txt", "--editable", editable]
 
 
-def _healthy(ctx: Context, role, name: str, engine: Engine) -> None:
+def _restart_service(ctx: Context, role, name: str, engine: Engine) -> None:
+    """Restart the service on ``name`` out of HAProxy's rotation, and put it back once it answers
+    and HAProxy sees it UP (so no request meets it half-started)."""
+    runner = LxcAttachRunner(name)
+    set_server_state(name, "maint")
+    runner.run(["systemctl", "restart", role.DEV["unit"]])
     if not engine.run(role.NAME, name, [HttpAnswers(role.DEV["health"].format(address=ctx.address(name)), wait=120)]):
         raise OsaAioError(f"{role.NAME} on {name} does not answer", file=name,
                           hint=f"see /openstack/log/{name}/ or try `osa-aio dev {role.NAME} --foreground`")
+    set_server_state(name, "enable")
+    engine.run(role.NAME, "vip", [ServerUp(role.NAME, name)])
 
 
 def start(config_dir: Path, service: str, source: Path, container: str | None, allow_index: bool,
@@ -118,12 +125,10 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
                env={"PBR_VERSION": role.DEV["version"], "PIP_CONFIG_FILE": "/dev/null"})
     for command in role.DEV["sync"]:
         runner.run(command, timeout=900)
-    runner.run(["systemctl", "restart", role.DEV["unit"]])
-    _healthy(ctx, role, name, engine)
+    _restart_service(ctx, role, name, engine)
     others = [m for m in ctx.members(role.GROUP) if m != name]
     for other in others:
         set_server_state(other, "drain")
-    engine.run(role.NAME, "vip", [BackendUp(role.NAME)])
     if others:
         say(f"drained {', '.join(others)} in HAProxy: requests through the VIP reach the dev code on {name}")
     return name
@@ -133,8 +138,7 @@ def restart(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
     role = dev_role(service)
     checkout = _current(service)
     ctx = saved_context(config_dir, engine)
-    LxcAttachRunner(checkout.container).run(["systemctl", "restart", role.DEV["unit"]])
-    _healthy(ctx, role, checkout.container, engine)
+    _restart_service(ctx, role, checkout.container, engine)
     say(f"{checkout.container}: {service} restarted on {checkout.source}")
     return checkout.container
 

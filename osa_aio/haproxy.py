@@ -154,3 +154,24 @@ def save_server_state() -> None:
     path = Path(SERVER_STATE_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(admin_command("show servers state"))
+
+
+@dataclass
+class ServerUp:
+    """HAProxy sees one server UP (after a restart or leaving maintenance)."""
+
+    backend: str
+    server: str
+    wait: float = 60
+
+    @property
+    def name(self) -> str:
+        return f"haproxy sees {self.server} up"
+
+    def check(self) -> str | None:
+        states = [s.status for s in server_states(admin_command("show stat"))
+                  if s.backend == self.backend and s.server == self.server]
+        return None if states and states[0].startswith("UP") else f"is {states[0] if states else 'unknown'}"
+
+    def apply(self) -> None:
+        wait_for(self.check, self.wait, f"haproxy {self.backend}/{self.server}", "see `osa-aio haproxy status`")

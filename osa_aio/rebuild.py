@@ -15,7 +15,7 @@ from osa_aio.containers import container_spec, destroy_container
 from osa_aio.deploy import deploy
 from osa_aio.engine import Engine
 from osa_aio.errors import OsaAioError
-from osa_aio.haproxy import BackendUp, admin_command, server_states, set_server_state
+from osa_aio.haproxy import ServerUp, admin_command, server_states, set_server_state
 from osa_aio.host import primary_address
 from osa_aio.inventory.query import resolve
 from osa_aio.inventory.store import load_inventory
@@ -93,8 +93,8 @@ def rebuild(config_dir: Path, target: str, engine: Engine, wipe_data: bool, say:
                                                                               "in maintenance in HAProxy")
         if balanced:
             set_server_state(name, "enable")
-            for backend in {s.backend for s in server_states(admin_command("show stat")) if s.server == name}:
-                engine.run("rebuild", name, [BackendUp(backend)])
+            for backend in sorted({s.backend for s in server_states(admin_command("show stat")) if s.server == name}):
+                engine.run("rebuild", name, [ServerUp(backend, name)])
             say(f"{name}: enabled in HAProxy")
         done.append(Rebuilt(name, time.monotonic() - started))
     return done
