@@ -5,8 +5,10 @@
 
 Rows: a cold deploy (no caches: `destroy --all --purge` first, so the base image, the type images
 and the wheels are all built), a no-op re-run, a warm deploy (caches kept, containers destroyed),
-each deploy's phases, and the median time of one `true` through the python-lxc runner next to
-the same through the `lxc-attach` command. It leaves a deployed AIO behind.
+each deploy's phases; rebuilding one keystone container, swapping in a keystone dev checkout (made
+from its sdist), an edit then `dev --restart`, and `dev --off`; and the median time of one `true`
+through the python-lxc runner next to the same through the `lxc-attach` command. It leaves a
+deployed AIO behind.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +31,33 @@ from osa_aio.output import format_table  # noqa: E402
 from osa_aio.transport import LxcAttachRunner  # noqa: E402
 
 TARGETS = {"cold deploy": 8 * 60, "warm deploy": 3 * 60, "no-op re-run": 15}
+
+
+def keystone_checkout(folder: Path) -> Path:
+    """A keystone checkout from its sdist (what a developer's clone would be)."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                    "-d", str(folder), "keystone==30.0.0"], check=True, env={"PIP_CONFIG_FILE": "/dev/null",
+                                                                            "PATH": "/usr/bin:/bin"})
+    with tarfile.open(next(folder.glob("keystone-*.tar.gz"))) as archive:
+        archive.extractall(folder)  # noqa: S202 - the sdist just downloaded from PyPI
+    return folder / "keystone-30.0.0"
+
+
+def developer_rows(config_dir: Path, rows: list) -> None:
+    """Rebuild one keystone container, swap in a dev checkout, edit and restart, swap back."""
+    name = sorted(n for n in osa_aio_containers() if "-keystone-" in n)[0]
+    seconds, _ = osa(config_dir, "rebuild", name, "--yes")
+    rows.append(("rebuild one keystone container", f"{seconds:.1f} s", "< 45 s"))
+    with tempfile.TemporaryDirectory() as tmp:
+        checkout = keystone_checkout(Path(tmp))
+        seconds, _ = osa(config_dir, "dev", "keystone", "--source", str(checkout))
+        rows.append(("dev swap (command to dev code serving)", f"{seconds:.1f} s", "< 30 s"))
+        discovery = checkout / "keystone" / "api" / "discovery.py"
+        discovery.write_text(discovery.read_text().replace("'id': 'v3.14',", "'id': 'v3.14', 'edited': 1,"))
+        seconds, _ = osa(config_dir, "dev", "keystone", "--restart")
+        rows.append(("edit -> dev --restart", f"{seconds:.1f} s", "< 10 s"))
+        seconds, _ = osa(config_dir, "dev", "keystone", "--off")
+        rows.append(("dev --off (released code back)", f"{seconds:.1f} s", ""))
 
 
 def osa(config_dir: Path, *args: str) -> tuple[float, str]:
@@ -76,6 +107,7 @@ def main() -> None:
     noop, out = osa(config_dir, "run")
     changed = re.search(r"changed=(\d+)", out).group(1)
     rows.append((f"no-op re-run (changed={changed})", f"{noop:.1f} s", "< 15 s"))
+    developer_rows(config_dir, rows)
 
     name = osa_aio_containers()[0]
     runner = LxcAttachRunner(name)
