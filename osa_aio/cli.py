@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -32,6 +33,7 @@ from osa_aio.inventory.naming import normalize
 from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import inventory_path, list_backups, load_inventory, save_inventory
 from osa_aio.output import format_table
+from osa_aio.lock import exclusive
 from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.rebuild import plan as rebuild_plan
@@ -45,6 +47,7 @@ from osa_aio.transport import LxcAttachRunner
 from osa_aio.verify import run_checks
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+
 
 
 class OsaAioGroup(click.Group):
@@ -64,6 +67,17 @@ class OsaAioGroup(click.Group):
             click.echo("error: this is a bug in osa-aio; please report it with the traceback above",
                        err=True)
             ctx.exit(1)
+
+
+def changes_host(func: Callable) -> Callable:
+    """A command that changes the host: one such command at a time (see osa_aio/lock.py)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with exclusive(click.get_current_context().info_name):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def config_dir_option(func: Callable) -> Callable:
@@ -151,6 +165,7 @@ def _remove(directory: Path, name: str) -> None:
 @config_dir_option
 @click.option("--check", is_flag=True, help="List empty secrets; change nothing.")
 @click.pass_context
+@changes_host
 def secrets(ctx: click.Context, config_dir: str | None, check: bool) -> None:
     """Fill every empty value of user_secrets.yml with a random one (values never printed)."""
     path = config_dir_of(ctx, config_dir) / USER_SECRETS
@@ -182,6 +197,7 @@ def _finish(engine: Engine, done: str) -> None:
 @config_dir_option
 @click.option("--rebuild-image", is_flag=True, help="Build the base image again even if its recipe is unchanged.")
 @click.pass_context
+@changes_host
 def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool) -> None:
     """Prepare the host: preflight, config dir, secrets, bridges, NAT, base image.
 
@@ -199,6 +215,7 @@ def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool) -
 @click.option("--check", "check_mode", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--reset-dev", is_flag=True, help="Put containers running a dev checkout back on the released code.")
 @click.pass_context
+@changes_host
 def run_command(ctx: click.Context, config_dir: str | None, services: tuple[str, ...], limit: str | None,
                 check_mode: bool, reset_dev: bool) -> None:
     """Deploy: containers, then every service in dependency order (or only the SERVICEs named:
@@ -247,6 +264,7 @@ def attach(ctx: click.Context, config_dir: str | None, target: str, command: tup
 @click.option("--purge", is_flag=True, help="With --all: also the config dir, base images, caches and logs.")
 @click.option("--keep-data", is_flag=True, help="Keep /openstack/<name> and its logs.")
 @click.pass_context
+@changes_host
 def destroy(ctx: click.Context, config_dir: str | None, targets: tuple[str, ...], everything: bool, yes: bool,
             purge: bool, keep_data: bool) -> None:
     """Destroy containers (by name or type), or with --all --yes everything osa-aio put on the host.
@@ -346,6 +364,7 @@ def haproxy_enable(ctx: click.Context, config_dir: str | None, target: str) -> N
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wipe-data", is_flag=True, help="Also empty /openstack/<name> (galera's data, venvs ...).")
 @click.pass_context
+@changes_host
 def rebuild(ctx: click.Context, config_dir: str | None, target: str, yes: bool, wipe_data: bool) -> None:
     """Destroy and recreate containers one at a time, same names, addresses and MACs, re-running
     only their role; HAProxy drains each first and enables it once healthy."""
@@ -369,6 +388,7 @@ def rebuild(ctx: click.Context, config_dir: str | None, target: str, yes: bool, 
 @click.option("--name", "tag", help="The snapshot's name (default: snap-<UTC time>).")
 @click.option("--list", "as_list", is_flag=True, help="List the container's snapshots.")
 @click.pass_context
+@changes_host
 def snapshot(ctx: click.Context, config_dir: str | None, target: str, tag: str | None, as_list: bool) -> None:
     """Snapshot a container's rootfs and its /openstack data (it stops for a moment)."""
     name = _one_container(ctx, config_dir, target)
@@ -386,6 +406,7 @@ def snapshot(ctx: click.Context, config_dir: str | None, target: str, tag: str |
 @click.argument("target", metavar="NAME")
 @click.argument("tag", required=False)
 @click.pass_context
+@changes_host
 def rollback(ctx: click.Context, config_dir: str | None, target: str, tag: str | None) -> None:
     """Put a container's rootfs and data back to a snapshot (the newest unless TAG is given)."""
     name = _one_container(ctx, config_dir, target)
@@ -412,6 +433,7 @@ def _one_container(ctx: click.Context, config_dir: str | None, target: str) -> s
 @click.option("--foreground", is_flag=True, help="Run the service in this terminal with its log; Ctrl-C stops.")
 @click.option("--off", is_flag=True, help="Back to the released code; every backend enabled.")
 @click.pass_context
+@changes_host
 def dev(ctx: click.Context, config_dir: str | None, service: str, source: Path | None, container: str | None,
         allow_index: bool, do_restart: bool, foreground: bool, off: bool) -> None:
     """Run your checkout of SERVICE inside its container: `osa-aio dev keystone --source ~/src/keystone`.
