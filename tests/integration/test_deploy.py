@@ -100,6 +100,21 @@ def test_second_bootstrap_and_run_change_nothing(aio):
     assert variables.read_text().endswith("# an operator's edit\n")  # never overwritten
 
 
+def test_check_mode_changes_nothing_and_says_so(aio):
+    config = aio.config_dir / "user_variables.yml"
+    before = config.read_text()
+    config.write_text(before + "memcached_memory_mb: 96\n")
+    try:
+        result = aio.osa("run", "--check")
+        assert re.search(r"would change +\S+ +file /etc/memcached.conf: content differs", result.stderr)
+        assert "(check mode: nothing was changed)" in result.stdout
+        memcached = next(n for n in aio.containers() if "-memcached-" in n)
+        assert "-m 128" in LxcAttachRunner(memcached).run(["cat", "/etc/memcached.conf"]).stdout
+    finally:
+        config.write_text(before)
+    assert re.search(r"^ok=\d+ changed=0 failed=0  \(check mode", aio.osa("run", "--check").stdout, re.M)
+
+
 def test_first_run_reported_its_work(aio):
     assert re.search(r"^ok=\d+ changed=[1-9]\d* failed=0$", aio.bootstrap.stdout, re.M)
     assert re.search(r"^ok=\d+ changed=[1-9]\d* failed=0$", aio.run.stdout, re.M), aio.run.stdout

@@ -53,8 +53,9 @@ def test_galera_cluster_and_data_in_the_bind_mount(aio):
     assert size.stdout.split() == ["wsrep_cluster_size", "3"]
     for name in galera:
         assert Path(f"/openstack/{name}/mysql/grastate.dat").exists()  # data in the bind mount
-        listening = LxcAttachRunner(name).run(["ss", "-ltnH", "sport = :3306"]).stdout.split()[3]
-        assert listening == f"{aio.containers()[name]}:3306"  # the management address only
+        for port in (3306, 4567, 9200):
+            listening = LxcAttachRunner(name).run(["ss", "-ltnH", f"sport = :{port}"]).stdout.split()[3]
+            assert listening == f"{aio.containers()[name]}:{port}"  # the management address only
 
 
 def test_haproxy_config_is_checked_generated_and_stats_are_local_only():
