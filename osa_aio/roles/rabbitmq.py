@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from osa_aio.roles.context import Context
 from osa_aio.secrets import Secret
-from osa_aio.steps import Command, FileContent, Packages, ServiceRunning
+from osa_aio.steps import Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -92,9 +92,19 @@ def deploy(ctx: Context) -> None:
             FileContent(runner, "/etc/rabbitmq/rabbitmq.conf",
                         render("rabbitmq/rabbitmq.conf", address=ctx.address(name), cluster_name=CLUSTER_NAME)),
         ]
-        jobs.append((name, [Packages(runner, PACKAGES), *files,
-                            ServiceRunning(runner, "rabbitmq-server",
-                                           restart_if=lambda files=files: any(f.changed for f in files))]))
+        epmd = FileContent(runner, "/etc/systemd/system/epmd.socket.d/osa-aio.conf",
+                           render("rabbitmq/epmd.socket.conf", address=ctx.address(name)))
+        jobs.append((name, [
+            Packages(runner, PACKAGES), *files,
+            Directory(runner, "/etc/systemd/system/epmd.socket.d"), epmd, SystemdReloaded(runner, [epmd]),
+            # epmd's socket takes new addresses only when nothing holds it: rabbit and epmd stop first.
+            Command(runner, "epmd on its addresses", ["sh", "-c", "systemctl stop rabbitmq-server epmd.service "
+                                                                  "epmd.socket && systemctl start epmd.socket"],
+                    unless=["sh", "-c", f"ss -ltnH 'sport = :4369' | grep -q '{ctx.address(name)}:4369' "
+                                        "&& ! ss -ltnH 'sport = :4369' | grep -q '\*:4369'"]),
+            ServiceRunning(runner, "rabbitmq-server",
+                           restart_if=lambda files=files, epmd=epmd: any(f.changed for f in [*files, epmd])),
+        ]))
     if not ctx.engine.run_parallel(NAME, jobs):
         return
     first = ctx.runner(members[0])
