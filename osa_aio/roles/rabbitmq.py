@@ -101,7 +101,7 @@ def deploy(ctx: Context) -> None:
             Command(runner, "epmd on its addresses", ["sh", "-c", "systemctl stop rabbitmq-server epmd.service "
                                                                   "epmd.socket && systemctl start epmd.socket"],
                     unless=["sh", "-c", f"ss -ltnH 'sport = :4369' | grep -q '{ctx.address(name)}:4369' "
-                                        "&& ! ss -ltnH 'sport = :4369' | grep -q '\*:4369'"]),
+                                        "&& ! ss -ltnH 'sport = :4369' | grep -qF '*:4369'"]),
             ServiceRunning(runner, "rabbitmq-server",
                            restart_if=lambda files=files, epmd=epmd: any(f.changed for f in [*files, epmd])),
         ]))
