@@ -34,6 +34,7 @@ from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import inventory_path, list_backups, load_inventory, save_inventory
 from osa_aio.output import format_table
 from osa_aio.lock import exclusive
+from osa_aio.preflight import PreflightFailed, check_root
 from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.rebuild import plan as rebuild_plan
@@ -74,6 +75,9 @@ def changes_host(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        problems = check_root()
+        if problems:
+            raise PreflightFailed(problems)
         with exclusive(click.get_current_context().info_name):
             return func(*args, **kwargs)
 

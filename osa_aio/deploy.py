@@ -9,7 +9,7 @@ from osa_aio import devstate
 from osa_aio.config import load_config
 from osa_aio.containers import container_spec, container_steps, ordered, osa_aio_containers
 from osa_aio.engine import Engine
-from osa_aio.errors import HostError, UnknownTarget
+from osa_aio.errors import ConfigError, HostError, UnknownTarget
 from osa_aio.host import BridgePresent, local_host, primary_address
 from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, read_marker,
                            remove_unused_bases, remove_unused_type_images)
@@ -64,6 +64,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
             chosen = set(resolve(inventory, limit))
             selected = [name for name in selected if name in chosen]
         names = ordered(inventory, selected)
+        _check_secrets(config, roles)
         _check_host(config, inventory, names, runner)
         if not engine.check_mode:
             save_inventory(config_dir, inventory)
@@ -105,6 +106,15 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
     if not engine.check_mode:
         _collect_garbage()
     return names
+
+
+def _check_secrets(config, roles: list) -> None:
+    """Every secret the chosen roles use is set, before anything changes."""
+    for role in roles:
+        for key in getattr(role, "SECRETS", ()):
+            if not config.secrets.get(key):
+                raise ConfigError("empty or missing", file=str(config.path("user_secrets.yml")), key=key,
+                                  hint="run `osa-aio bootstrap` (or `osa-aio secrets`) to fill it")
 
 
 def _type_image(container_type: str) -> TypeImageBuilt | None:

@@ -23,6 +23,7 @@ CONTAINER_TYPE = "keystone_container"
 PACKAGES = ("python3-venv", "uwsgi-core", "uwsgi-plugin-python3")
 DISABLED_SERVICES = ()
 PYTHON_PACKAGES = ("keystone==30.0.0", "PyMySQL", "python-memcached")
+SECRETS = ("keystone_auth_admin_password", "keystone_container_mysql_password", "keystone_oslomsg_notify_password")
 VENV = "/openstack/venvs/keystone"
 MANAGE = f"{VENV}/bin/keystone-manage"
 KEY_DIRS = ("fernet-keys", "credential-keys")

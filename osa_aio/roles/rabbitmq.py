@@ -18,6 +18,7 @@ CONTAINER_TYPE = "rabbit_mq_container"
 PACKAGES = ("rabbitmq-server",)
 DISABLED_SERVICES = ("rabbitmq-server",)  # first started by osa-aio, with the shared cookie
 COOKIE = "/var/lib/rabbitmq/.erlang.cookie"
+SECRETS = ("rabbitmq_cookie_token",)
 CLUSTER_NAME = "openstack"
 
 

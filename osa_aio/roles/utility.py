@@ -15,6 +15,7 @@ PACKAGES = ("python3-venv",)
 DISABLED_SERVICES = ()
 PYTHON_PACKAGES = ("python-openstackclient",)
 VENV = "/openstack/venvs/utility"
+SECRETS = ("keystone_auth_admin_password",)
 
 
 def openrc(ctx: Context) -> str:

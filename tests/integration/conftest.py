@@ -57,6 +57,10 @@ class Deployment:
     def osa(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return osa(*args, config_dir=self.config_dir, check=check)
 
+    def command(self, *args: str) -> list[str]:
+        """The argv of an osa-aio command on this deployment (to run it some other way)."""
+        return [sys.executable, "-m", "osa_aio", "--config-dir", str(self.config_dir), *args]
+
 
 @pytest.fixture(scope="session")
 def aio(tmp_path_factory) -> Deployment:

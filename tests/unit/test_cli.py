@@ -93,3 +93,11 @@ def test_python_dash_m_runs_the_cli(config_dir):
     proc = subprocess.run([sys.executable, "-m", "osa_aio", "inventory", "--check", "--config-dir", str(config_dir)],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == "Configuration ok"
+
+
+def test_commands_that_change_the_host_need_root(config_dir, monkeypatch):
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    for args in (["run"], ["bootstrap"], ["destroy", "--all", "--yes"], ["secrets"]):
+        result = invoke(*args, "--config-dir", str(config_dir))
+        assert result.exit_code == 2, args
+        assert result.stderr.strip() == "error: osa-aio must run as root: run it with sudo"

@@ -80,3 +80,13 @@ def test_sql_strings_are_quoted():
     assert sql_string("plain") == "'plain'"
     assert sql_string("it's") == "'it''s'"
     assert sql_string("back\\slash") == "'back\\\\slash'"
+
+
+def test_every_secret_a_role_uses_is_in_the_shipped_secrets_file():
+    import yaml
+
+    from osa_aio.config import project_path
+
+    shipped = set(yaml.safe_load((project_path("user_config") / "user_secrets.yml").read_text()))
+    used = {key for role in ROLES.values() for key in getattr(role, "SECRETS", ())}
+    assert used and used <= shipped

@@ -1,0 +1,126 @@
+"""Bad input against the real deployment: command-line arguments and the environment. Each case
+gives one line per problem, each naming the argument, file or key and what to do, exit code 2, and
+neither the host nor the saved inventory changes. (The configuration and env.d cases, 29 of them,
+are in tests/unit/test_validation.py: the same rule, without LXC.)"""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def host_state(aio) -> tuple:
+    def run(*argv):
+        return subprocess.run(list(argv), capture_output=True, text=True).stdout
+
+    containers = json.loads(aio.osa("list", "--json").stdout)
+    return (run("iptables", "-w", "-t", "nat", "-S"), run("iptables", "-w", "-S"),
+            "\n".join(l for l in run("ip", "-br", "addr").splitlines() if not l.startswith("osa-pf")),
+            [(c["name"], c["state"], c["addresses"]) for c in containers],
+            Path("/etc/haproxy/haproxy.cfg").read_text(),
+            (aio.config_dir / "openstack_inventory.json").read_bytes(),
+            sorted(p.name for p in Path("/var/lib/lxc").iterdir()))
+
+
+CLI_CASES = {
+    "attach unknown container": (["attach", "aio1-nope-container-00000000", "--", "true"],
+                                 "no container, type or group named 'aio1-nope-container-00000000'"),
+    "run unknown service": (["run", "nova"], "unknown service 'nova'; services are: repo, haproxy"),
+    "run bad --limit": (["run", "--limit", "keystone_containr"], "did you mean keystone-container?"),
+    "rebuild unknown name": (["rebuild", "aio1-keystone-container-00000000", "--yes"], "no container, type or group"),
+    "dev unknown service": (["dev", "keystorne", "--source", "/tmp"], "SERVICE: unknown service 'keystorne'"),
+    "dev source missing": (["dev", "keystone", "--source", "/nonexistent/keystone"], "--source: /nonexistent/keystone does not exist"),
+    "dev source not a checkout": (["dev", "keystone", "--source", "/etc"], "--source: /etc is not a checkout of keystone"),
+    "dev container of another service": (["dev", "keystone", "--source", "{checkout}", "--container",
+                                          "galera_container"], "--container: 'galera_container' is not one keystone"),
+    "dev restart without a checkout": (["dev", "keystone", "--restart"], "no container runs a dev checkout of keystone"),
+    "destroy unknown name": (["destroy", "aio1-nope-container-00000000"], "no container, type or group"),
+    "destroy all without yes": (["destroy", "--all"], "add --yes to confirm"),
+    "destroy purge without all": (["destroy", "--purge", "utility_container"], "--purge goes with --all"),
+    "snapshot a whole type": (["snapshot", "galera_container"], "'galera_container' means 3 containers"),
+    "rollback without snapshots": (["rollback", "memcached_container"], "has no snapshots"),
+    "haproxy drain unknown": (["haproxy", "drain", "aio1-nope-container-00000000"], "no container, type or group"),
+    "inventory remove unknown": (["inventory", "--remove", "aio1-nope-container-00000000"], "no container named"),
+    "snapshot bad tag": (["snapshot", "utility_container", "--name", "bad tag!"], "--name: 'bad tag!' is not a usable"),
+}
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    (tmp_path / "keystone").mkdir()
+    (tmp_path / "keystone" / "__init__.py").write_text("")
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = keystone\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", sorted(CLI_CASES))
+def test_bad_arguments(aio, case, checkout):
+    args, expected = CLI_CASES[case]
+    args = [a.replace("{checkout}", str(checkout)) for a in args]
+    before = host_state(aio)
+    result = aio.osa(*args, check=False)
+    assert result.returncode == 2, (case, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], lines
+    assert host_state(aio) == before
+
+
+def test_not_root(aio):
+    before = host_state(aio)
+    result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
+                             *aio.command("run")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: osa-aio must run as root: run it with sudo"
+    assert host_state(aio) == before
+
+
+def test_lxc_missing(aio, tmp_path):
+    """A PATH without LXC's tools (everything else still there)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in Path("/usr/bin").iterdir():
+        if not tool.name.startswith("lxc-"):
+            (bin_dir / tool.name).symlink_to(tool)
+    before = host_state(aio)
+    result = subprocess.run(aio.command("bootstrap"), capture_output=True, text=True,
+                            env={**os.environ, "PATH": f"{bin_dir}:/usr/sbin"})
+    assert result.returncode == 2
+    assert "error: the command lxc-start is missing: install the host packages (scripts/aio.sh does)" in \
+        result.stderr.splitlines()
+    assert all(line.startswith("error: ") for line in result.stderr.strip().splitlines())
+    assert host_state(aio) == before
+
+
+@pytest.mark.parametrize("key, expected", [("disk_mb", "not enough disk at /var/lib/lxc"),
+                                           ("memory_mb", "not enough memory: the containers need")])
+def test_too_little_disk_or_memory(aio, key, expected):
+    envd = aio.config_dir / "env.d"
+    envd.mkdir(exist_ok=True)
+    (envd / "huge.yml").write_text(f"container_skel:\n  keystone_container:\n    properties:\n      {key}: 99999999\n")
+    try:
+        before = host_state(aio)
+        result = aio.osa("bootstrap", check=False)
+        assert result.returncode == 2
+        assert any(line.startswith(f"error: {expected}") for line in result.stderr.splitlines()), result.stderr
+        assert host_state(aio) == before
+    finally:
+        shutil.rmtree(envd)
+
+
+def test_an_empty_secret_stops_run_before_any_change(aio):
+    secrets = aio.config_dir / "user_secrets.yml"
+    original = secrets.read_text()
+    secrets.write_text("\n".join("keystone_auth_admin_password:" if line.startswith("keystone_auth_admin_password:")
+                                 else line for line in original.splitlines()) + "\n")
+    try:
+        before = host_state(aio)
+        result = aio.osa("run", check=False)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (f"error: {secrets}: keystone_auth_admin_password: empty or missing; "
+                                         "run `osa-aio bootstrap` (or `osa-aio secrets`) to fill it")
+        assert host_state(aio) == before
+    finally:
+        secrets.write_text(original)
