@@ -30,7 +30,7 @@ class HaService:
     balance: str = "leastconn"
     external: bool = False           # also listen on the external VIP
     options: tuple[str, ...] = ()    # extra backend lines (timeouts ...)
-    server_options: str = "inter 2s fall 2 rise 2"
+    server_options: str = "inter 2s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down"
     extra: dict = field(default_factory=dict)
 
 

@@ -33,7 +33,10 @@ HAPROXY = (HaService(
     balance="source",
     options=("timeout client 5000s", "timeout server 5000s"),
     check=("option httpchk", "http-check send meth HEAD uri /", "http-check expect status 200"),
-    server_options="inter 3s fall 3 rise 2 on-marked-down shutdown-sessions"),)
+    # A refused or failed connection marks the node down at once (observe ... on-error), so the
+    # retries go to a backup instead of waiting for three failed checks.
+    server_options="inter 3s fall 3 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 "
+                   "on-error mark-down"),)
 
 
 @dataclass(frozen=True)
