@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from osa_aio.config import Config
+from osa_aio.config import Config, load_config
 from osa_aio.containers import ordered
 from osa_aio.engine import Engine
 from osa_aio.errors import ConfigError
+from osa_aio.host import primary_address
 from osa_aio.inventory.query import group_members
+from osa_aio.inventory.store import load_inventory
 from osa_aio.transport import LocalRunner, LxcAttachRunner
 
 REPO_PORT = 8181
@@ -67,10 +69,6 @@ class Context:
 
 def saved_context(config_dir, engine: Engine | None = None) -> Context:
     """A Context on the saved inventory, for commands that read a deployment (verify, openrc)."""
-    from osa_aio.config import load_config  # noqa: PLC0415
-    from osa_aio.host import primary_address  # noqa: PLC0415
-    from osa_aio.inventory.store import load_inventory  # noqa: PLC0415
-
     config = load_config(config_dir, host_address=primary_address())
     inventory = load_inventory(config_dir)
     if inventory is None:
