@@ -228,6 +228,10 @@ class ContainerRunning:
         if not container.start() or not container.wait("RUNNING", START_TIMEOUT):
             raise ContainerError("LXC could not start the container", file=self.spec.name,
                                  hint=f"try `lxc-start -n {self.spec.name} -F` to see why")
+        # Let systemd finish booting: the roles read unit states next, and a unit still starting
+        # (or a restart racing the boot's own start) would mislead them.
+        LxcAttachRunner(self.spec.name).run(["systemctl", "is-system-running", "--wait"], check=False,
+                                            timeout=START_TIMEOUT * 4)
 
 
 def container_steps(inventory: dict, name: str, image: str | None = None,
