@@ -128,6 +128,14 @@ class Config:
     def path(self, name: str) -> Path:
         return self.config_dir / name
 
+    def secret(self, key: str) -> str:
+        """A secret's value, for a template, stdin or the environment only; never argv or output."""
+        value = self.secrets.get(key)
+        if not value:
+            raise ConfigError("empty or missing", file=str(self.path(USER_SECRETS)), key=key,
+                              hint="run `osa-aio bootstrap` (or `osa-aio secrets`) to fill it")
+        return value.reveal()
+
 
 def load_config(config_dir: Path, *, host_address: str | None = None) -> Config:
     """Read and validate a config dir. ``host_address`` is the default external VIP."""

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from osa_aio import devstate
 from osa_aio.config import load_config
-from osa_aio.containers import container_spec, container_steps, ordered, osa_aio_containers
+from osa_aio.containers import container_spec, container_steps, ordered
 from osa_aio.engine import Engine
-from osa_aio.errors import ConfigError, HostError, UnknownTarget
+from osa_aio.errors import HostError, UnknownTarget
 from osa_aio.host import BridgePresent, local_host, primary_address
-from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, read_marker,
-                           remove_unused_bases, remove_unused_type_images)
+from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, images_in_use, remove_unused_bases,
+                           remove_unused_type_images)
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.inventory.query import resolve
@@ -112,9 +112,7 @@ def _check_secrets(config, roles: list) -> None:
     """Every secret the chosen roles use is set, before anything changes."""
     for role in roles:
         for key in getattr(role, "SECRETS", ()):
-            if not config.secrets.get(key):
-                raise ConfigError("empty or missing", file=str(config.path("user_secrets.yml")), key=key,
-                                  hint="run `osa-aio bootstrap` (or `osa-aio secrets`) to fill it")
+            config.secret(key)
 
 
 def _type_image(container_type: str) -> TypeImageBuilt | None:
@@ -142,15 +140,10 @@ def _check_host(config, inventory: dict, names: list[str], runner: LocalRunner) 
 
 
 def _collect_garbage() -> None:
-    """Images that no container is cloned from and that are not current are dead weight."""
-    in_use = {(read_marker(n) or {}).get("base") for n in osa_aio_containers()}
-    wanted = set()
-    for name in ROLES:
-        role = ROLES[name]
-        if hasattr(role, "CONTAINER_TYPE") and (step := _type_image(role.CONTAINER_TYPE)):
-            found = find_type_image(role.CONTAINER_TYPE, step.digest())
-            if found:
-                wanted.add(found)
-    remove_unused_type_images(wanted, in_use)
-    image_bases = {(read_marker(n) or {}).get("base") for n in wanted | in_use}
-    remove_unused_bases(in_use | image_bases)
+    """Images that no container is cloned from and that are not current are dead weight (type
+    images are full copies, so they do not hold their base image)."""
+    in_use = images_in_use()
+    current = {find_type_image(step.container_type, step.digest())
+               for role in ROLES.values() if (step := _type_image(getattr(role, "CONTAINER_TYPE", "")))}
+    remove_unused_type_images(current - {None}, in_use)
+    remove_unused_bases(in_use)

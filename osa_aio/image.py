@@ -139,9 +139,7 @@ class BaseImageBuilt:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         CURRENT_BASE.write_text(json.dumps({"name": name, "digest": self.recipe.digest()}) + "\n")
         self.rebuild = False
-        # Older images nothing was cloned from are dead weight now.
-        remove_unused_bases({(read_marker(p.name) or {}).get("base") for p in LXC_PATH.iterdir()
-                             if (read_marker(p.name) or {}).get("kind") == "container"})
+        remove_unused_bases(images_in_use())  # older images nothing was cloned from are dead weight
 
 
 def build_base_image(recipe: ImageRecipe, runner: Runner) -> str:
@@ -212,6 +210,12 @@ def base_config(name: str, rootfs: Path) -> str:
         "lxc.net.0.type = empty",
         "",
     ])
+
+
+def images_in_use() -> set[str]:
+    """The images (base or type) some osa-aio container is a clone of."""
+    markers = [read_marker(p.name) or {} for p in LXC_PATH.iterdir()] if LXC_PATH.is_dir() else []
+    return {m.get("base") for m in markers if m.get("kind") == "container"}
 
 
 def remove_unused_bases(in_use: set[str]) -> list[str]:

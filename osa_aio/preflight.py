@@ -112,12 +112,13 @@ def check_networks(config: Config, host: HostEntry, runner: Runner) -> list[str]
                 if other.first <= cidr.last and cidr.first <= other.last:
                     problems.append(f"{file}: cidr_networks.{name}: {cidr} overlaps the route {dst} via "
                                     f"{device}; choose another network")
-    planned = {address for plan in network_plan(config, host) for address, _ in plan.addresses}
+    plans = network_plan(config, host)
+    planned = {address for plan in plans for address, _ in plan.addresses}
     owners = {address: device for device, address, _ in addresses}
     for key, vip in (("internal_lb_vip_address", config.internal_vip),
                      ("external_lb_vip_address", config.external_vip)):
         device = owners.get(vip)
-        expected = {plan.bridge for plan in network_plan(config, host) if (vip, 32) in plan.addresses}
+        expected = {plan.bridge for plan in plans if (vip, 32) in plan.addresses}
         if device and expected and device not in expected:
             problems.append(f"{file}: global_overrides.{key}: {vip} is already on {device}; choose a free address")
         if vip not in planned and device is None:

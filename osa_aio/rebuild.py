@@ -10,17 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from osa_aio.config import load_config
 from osa_aio.containers import container_spec, destroy_container
 from osa_aio.deploy import deploy
 from osa_aio.engine import Engine
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import ServerUp, admin_command, server_states, set_server_state
-from osa_aio.host import primary_address
 from osa_aio.inventory.query import resolve
-from osa_aio.inventory.store import load_inventory
 from osa_aio.roles import galera, rabbitmq, role_for_type
-from osa_aio.roles.context import Context
+from osa_aio.roles.context import Context, saved_context
 from osa_aio.transport import LxcAttachRunner
 
 DRAIN_WAIT = 10  # seconds for a drained server's sessions to finish
@@ -37,11 +34,8 @@ class Rebuilt:
 
 
 def plan(config_dir: Path, target: str) -> tuple[Context, list[str]]:
-    config = load_config(config_dir, host_address=primary_address())
-    inventory = load_inventory(config_dir)
-    if inventory is None:
-        raise OsaAioError("there is no inventory yet", hint="run `osa-aio bootstrap && osa-aio run` first")
-    return Context(config, inventory, Engine()), resolve(inventory, target)
+    ctx = saved_context(config_dir)
+    return ctx, resolve(ctx.inventory, target)
 
 
 def healthy_peers(ctx: Context, name: str) -> list[str]:

@@ -14,7 +14,6 @@ from osa_aio.errors import ContainerError, OsaAioError
 from osa_aio.transport import LocalRunner
 from osa_aio.transport.lxc import lxc_module
 
-SNAPSHOT_DIR = SNAPSHOT_DATA
 TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
@@ -26,7 +25,7 @@ class Snapshot:
 
 
 def _index_path(name: str) -> Path:
-    return SNAPSHOT_DIR / name / "index.json"
+    return SNAPSHOT_DATA / name / "index.json"
 
 
 def list_snapshots(name: str) -> list[Snapshot]:
@@ -81,7 +80,7 @@ def take(name: str, tag: str | None = None) -> Snapshot:
         lxc_name = sorted(set(_lxc_snapshot_names(container)) - before)[-1]
         data = DATA_ROOT / name
         if data.exists():
-            target = SNAPSHOT_DIR / name / tag / "data"
+            target = SNAPSHOT_DATA / name / tag / "data"
             target.parent.mkdir(parents=True, exist_ok=True)
             LocalRunner().run(["cp", "-a", "--reflink=auto", str(data), str(target)], timeout=1800)
     finally:
@@ -106,7 +105,7 @@ def rollback(name: str, tag: str | None = None) -> Snapshot:
     was_running = _stopped(container)
     if not container.snapshot_restore(chosen.lxc_name, name):
         raise ContainerError(f"LXC could not restore {chosen.lxc_name}", file=name)
-    saved = SNAPSHOT_DIR / name / chosen.tag / "data"
+    saved = SNAPSHOT_DATA / name / chosen.tag / "data"
     if saved.exists():
         DATA_ROOT.joinpath(name).mkdir(parents=True, exist_ok=True)
         LocalRunner().run(["rsync", "-a", "--delete", f"{saved}/", f"{DATA_ROOT / name}/"], timeout=1800)

@@ -47,12 +47,7 @@ class Context:
         return self.inventory["_meta"]["hostvars"][name]["management_address"]
 
     def secret(self, key: str) -> str:
-        """A secret's value, for a template or stdin only; never for argv or output."""
-        value = self.config.secrets.get(key)
-        if not value:
-            raise ConfigError("empty or missing", file=str(self.config.path("user_secrets.yml")), key=key,
-                              hint="run `osa-aio bootstrap` (or `osa-aio secrets`) to fill it")
-        return value.reveal()
+        return self.config.secret(key)
 
     @property
     def internal_vip(self) -> str:

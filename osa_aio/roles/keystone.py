@@ -30,12 +30,17 @@ KEY_DIRS = ("fernet-keys", "credential-keys")
 REGION = "RegionOne"
 DEFAULTS = {"token_expiration": 3600, "debug": False, "processes": 2}
 
+
+def as_keystone(*argv) -> list:
+    return ["runuser", "-u", "keystone", "--", *argv]
+
+
 # `osa-aio dev keystone`: what the checkout is, how to sync and restart, where it answers.
 DEV = {
     "package": "keystone",
     "version": "30.0.0",  # pbr's version for a checkout without git tags
     "unit": "keystone",
-    "sync": [["runuser", "-u", "keystone", "--", MANAGE, "db_sync"]],
+    "sync": [as_keystone(MANAGE, "db_sync")],
     "health": "http://{address}:5000/healthcheck",
 }
 
@@ -47,10 +52,6 @@ HAPROXY = (HaService(
 def sql_string(value: str) -> str:
     """A quoted SQL string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def as_keystone(*argv) -> list:
-    return ["runuser", "-u", "keystone", "--", *argv]
 
 
 @dataclass
