@@ -157,7 +157,10 @@ class ContainerCreated:
     name = "created"
 
     def check(self) -> str | None:
-        return None if lxc_module().Container(self.spec.name).defined else "absent"
+        if not lxc_module().Container(self.spec.name).defined:
+            return "absent"
+        # The marker is written last: without it the clone was interrupted half way.
+        return None if (read_marker(self.spec.name) or {}).get("kind") == "container" else "half-made: remade"
 
     def apply(self) -> None:
         lxc = lxc_module()
@@ -177,12 +180,12 @@ class ContainerCreated:
         if not clone:
             raise ContainerError(f"LXC could not clone {image}", file=self.spec.name,
                                  hint="see /var/log/osa-aio/osa-aio.log and `lxc-copy` for details")
-        write_marker(self.spec.name, {"kind": "container", "container_type": self.spec.container_type,
-                                      "base": image, "clone": how, "spec_digest": None})
         # /var/log is a bind mount: give it the image's log folders (nginx, mysql ...) with their owners.
         self.spec.log_dir.mkdir(parents=True, exist_ok=True)
         LocalRunner().run(["rsync", "-a", "--include=*/", "--exclude=*", f"{LXC_PATH / image}/rootfs/var/log/",
                            f"{self.spec.log_dir}/"])
+        write_marker(self.spec.name, {"kind": "container", "container_type": self.spec.container_type,
+                                      "base": image, "clone": how, "spec_digest": None})
 
 
 @dataclass

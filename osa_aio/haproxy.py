@@ -29,7 +29,8 @@ class HaService:
     active_backup: bool = False      # first server active, the others backups (galera)
     balance: str = "leastconn"
     external: bool = False           # also listen on the external VIP
-    options: tuple[str, ...] = ()    # extra backend lines (timeouts ...)
+    options: tuple[str, ...] = ()    # extra backend lines (timeout server ...)
+    frontend_options: tuple[str, ...] = ()  # extra frontend lines (timeout client ...)
     server_options: str = "inter 2s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down"
     extra: dict = field(default_factory=dict)
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from osa_aio.errors import HostError
+from osa_aio.fsutil import write_atomic
 from osa_aio.transport import LocalRunner, Runner
 from osa_aio.transport.lxc import lxc_module
 
@@ -101,7 +102,7 @@ def read_marker(name: str) -> dict | None:
 
 
 def write_marker(name: str, data: dict) -> None:
-    (LXC_PATH / name / MARKER).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(LXC_PATH / name / MARKER, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def base_images() -> list[str]:

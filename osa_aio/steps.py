@@ -14,13 +14,33 @@ from typing import Callable
 from osa_aio.errors import OsaAioError
 from osa_aio.transport import Runner, put
 
+# Restarts a changed file calls for are recorded here (in the container, or on the host) before the
+# file changes and cleared once done: a run killed in between still restarts on the next run.
+PENDING_DIR = "/var/lib/osa-aio/pending"
+DAEMON_RELOAD = "daemon-reload"
+
+
+def mark_pending(runner: Runner, names: tuple[str, ...] | list[str]) -> None:
+    """Record that ``names`` (units, or DAEMON_RELOAD) must restart."""
+    runner.run(["sh", "-c", 'mkdir -p "$0" && cd "$0" && touch -- "$@"', PENDING_DIR, *names])
+
+
+def is_pending(runner: Runner, name: str) -> bool:
+    return runner.run(["test", "-e", f"{PENDING_DIR}/{name}"], check=False).rc == 0
+
+
+def clear_pending(runner: Runner, name: str) -> None:
+    runner.run(["rm", "-f", f"{PENDING_DIR}/{name}"])
+
+
 _FILE_FACT = ('if [ -e "$1" ]; then sha256sum "$1" | cut -d" " -f1; stat -c %a:%U:%G "$1"; '
               'else echo absent; fi')
 
 
 @dataclass
 class FileContent:
-    """A file with exactly this content, mode and owner."""
+    """A file with exactly this content, mode and owner; a change records a restart of the units
+    in ``notify`` (ServiceRunning, SystemdReloaded and galera's cluster step carry it out)."""
 
     runner: Runner
     path: str
@@ -28,6 +48,7 @@ class FileContent:
     mode: int = 0o644
     owner: str = "root"
     group: str | None = None
+    notify: tuple[str, ...] = ()
     changed: bool = False
 
     @property
@@ -46,6 +67,8 @@ class FileContent:
         return None
 
     def apply(self) -> None:
+        if self.notify:
+            mark_pending(self.runner, self.notify)
         put(self.runner, self.path, self.content, mode=self.mode, owner=self.owner, group=self.group)
         self.changed = True
 
@@ -112,22 +135,24 @@ class Packages:
 
 @dataclass
 class ServiceRunning:
-    """A systemd unit enabled (or not) and active; restarted when ``restart_if()`` says so."""
+    """A systemd unit enabled (or not) and active; restarted when a file notifying it changed
+    (in this run or in one that was interrupted before the restart)."""
 
     runner: Runner
     unit: str
     enabled: bool = True
-    restart_if: Callable[[], bool] = lambda: False
 
     @property
     def name(self) -> str:
         return f"service {self.unit}"
 
     def check(self) -> str | None:
-        if self.restart_if():
+        script = ('a=$(systemctl is-active "$1"); e=$(systemctl is-enabled "$1" 2>/dev/null); '
+                  'p=none; [ -e "$2" ] && p=pending; echo "${a:-unknown} ${e:-unknown} $p"')
+        active, enabled, pending = self.runner.run(
+            ["sh", "-c", script, "service-fact", self.unit, f"{PENDING_DIR}/{self.unit}"], check=False).stdout.split()
+        if pending == "pending":
             return "its files changed: restart"
-        active = self.runner.run(["systemctl", "is-active", self.unit], check=False).stdout.strip()
-        enabled = self.runner.run(["systemctl", "is-enabled", self.unit], check=False).stdout.strip()
         if active != "active":
             return f"is {active}"
         if (enabled == "enabled") != self.enabled:
@@ -137,6 +162,7 @@ class ServiceRunning:
     def apply(self) -> None:
         self.runner.run(["systemctl", "enable" if self.enabled else "disable", self.unit])
         self.runner.run(["systemctl", "restart", self.unit], timeout=900)
+        clear_pending(self.runner, self.unit)
 
 
 @dataclass
@@ -200,6 +226,7 @@ class PythonVenv:
     packages: tuple[str, ...]
     find_links: str
     constraints: str
+    notify: tuple[str, ...] = ()
     changed: bool = False
 
     @property
@@ -216,6 +243,8 @@ class PythonVenv:
         return None if found.stdout.strip() == self._digest() else "packages changed"
 
     def apply(self) -> None:
+        if self.notify:
+            mark_pending(self.runner, self.notify)
         self.runner.run(["python3", "-m", "venv", self.path])
         # The repo is plain HTTP on the project's own VIP: trusted by name, no public index at all.
         host = urllib.parse.urlsplit(self.find_links).hostname
@@ -269,14 +298,14 @@ class HttpAnswers:
 
 @dataclass
 class SystemdReloaded:
-    """systemd re-reads unit files after one of ``files`` (FileContent steps) changed."""
+    """systemd re-reads unit files after one of them changed (files with notify=(DAEMON_RELOAD,))."""
 
     runner: Runner
-    files: list
     name = "systemd units reloaded"
 
     def check(self) -> str | None:
-        return "unit files changed" if any(f.changed for f in self.files) else None
+        return "unit files changed" if is_pending(self.runner, DAEMON_RELOAD) else None
 
     def apply(self) -> None:
         self.runner.run(["systemctl", "daemon-reload"])
+        clear_pending(self.runner, DAEMON_RELOAD)

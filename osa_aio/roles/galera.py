@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
 
 from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles.context import Context
-from osa_aio.steps import Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded, wait_for
+from osa_aio.steps import (DAEMON_RELOAD, PENDING_DIR, Command, Directory, FileContent, Packages, ServiceRunning,
+                           SystemdReloaded, clear_pending, wait_for)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -25,13 +25,15 @@ DISABLED_SERVICES = ("mariadb",)  # started by the cluster step, never blindly a
 CHECK_PORT = 9200
 DATADIR = "/openstack/mysql"
 SYNC_TIMEOUT = 300
+REJOIN_UNIT = "osa-aio-galera-rejoin.service"
 DEFAULTS = {"cluster_name": "openstack_galera", "buffer_pool_size": "256M", "max_connections": 500,
             "gcache_size": "256M"}
 
 HAPROXY = (HaService(
     name="galera", port=3306, group=GROUP, mode="tcp", check_port=CHECK_PORT, active_backup=True,
     balance="source",
-    options=("timeout client 5000s", "timeout server 5000s"),
+    # Pooled database connections sit idle for long: neither side times them out early.
+    frontend_options=("timeout client 5000s",), options=("timeout server 5000s",),
     check=("option httpchk", "http-check send meth HEAD uri /", "http-check expect status 200"),
     # A refused or failed connection marks the node down at once (observe ... on-error), so the
     # retries go to a backup instead of waiting for three failed checks.
@@ -88,13 +90,25 @@ def choose_bootstrap_node(grastates: dict[str, dict | None], recovered: dict[str
     return names[0]
 
 
+BOOTSTRAP_FLAG = "_WSREP_NEW_CLUSTER"  # galera_new_cluster's systemd environment variable
+RESTART = "mariadb"  # the pending-restart name a changed galera config records
+
+
+def node_flags(runner: Runner) -> set[str]:
+    """"pending" when a config change awaits a restart; "flag" when galera_new_cluster's bootstrap
+    flag was left in systemd's environment (a run killed during a bootstrap): the next restart of
+    that node would start a second cluster."""
+    script = (f'[ -e "$1" ] && echo pending; systemctl show-environment | grep -q "^{BOOTSTRAP_FLAG}=." '
+              '&& echo flag; true')
+    return set(runner.run(["sh", "-c", script, "galera-flags", f"{PENDING_DIR}/{RESTART}"]).stdout.split())
+
+
 @dataclass
 class ClusterRunning:
     """Every node Synced in one primary component of the full size; nodes whose config changed
     are restarted one at a time."""
 
     runners: dict[str, Runner]
-    restart_if: Callable[[], set[str]] = set  # the nodes whose config changed in this run
     name = "cluster synced"
 
     def states(self) -> list[NodeState]:
@@ -105,17 +119,24 @@ class ClusterRunning:
         synced = [s for s in states if s.synced and s.cluster_size == len(states)]
         if len(synced) < len(states):
             return f"{len(synced)}/{len(states)} nodes synced"
-        restart = self.restart_if()
-        return f"config changed on {', '.join(sorted(restart))}: rolling restart" if restart else None
+        flags = {name: node_flags(runner) for name, runner in self.runners.items()}
+        restart = sorted(name for name, found in flags.items() if "pending" in found)
+        if restart:
+            return f"config changed on {', '.join(restart)}: rolling restart"
+        left = sorted(name for name, found in flags.items() if "flag" in found)
+        return f"bootstrap flag left set on {', '.join(left)}" if left else None
 
     def apply(self) -> None:
+        for runner in self.runners.values():
+            runner.run(["systemctl", "unset-environment", BOOTSTRAP_FLAG])
         states = {s.name: s for s in self.states()}
-        restart = self.restart_if()
+        restart = {name for name, runner in self.runners.items() if "pending" in node_flags(runner)}
         started: set[str] = set()
         if not any(s.synced for s in states.values()):
             first = self._bootstrap_node()
             self._run(first, ["galera_new_cluster"])
             self._wait_synced(first)
+            clear_pending(self.runners[first], RESTART)
             started.add(first)
         for name in self.runners:
             if name in started:
@@ -123,8 +144,8 @@ class ClusterRunning:
             if not states[name].synced or name in restart:
                 self._run(name, ["systemctl", "restart", "mariadb"])
                 self._wait_synced(name)
+                clear_pending(self.runners[name], RESTART)
                 started.add(name)
-
     def _bootstrap_node(self) -> str:
         grastates = {}
         for name, runner in self.runners.items():
@@ -158,31 +179,40 @@ def settings(ctx: Context) -> dict:
     return {key: ctx.config.user_variables.get(f"galera_{key}", value) for key, value in DEFAULTS.items()}
 
 
-def node_steps(ctx: Context, name: str, members: list[str]) -> tuple[list, FileContent]:
-    """One node's packages, datadir, config and health check; returns the steps and its config step."""
+def node_steps(ctx: Context, name: str, members: list[str]) -> list:
+    """One node's packages, datadir, config, health check and rejoin at boot."""
     runner = ctx.runner(name)
     address = ctx.address(name)
     conf = FileContent(runner, "/etc/mysql/mariadb.conf.d/60-galera.cnf",
                        render("galera/60-galera.cnf", address=address, name=name,
-                              members=[ctx.address(m) for m in members], **settings(ctx)))
-    socket = FileContent(runner, "/etc/systemd/system/osa-aio-clustercheck.socket",
-                         render("galera/osa-aio-clustercheck.socket", address=address, port=CHECK_PORT))
-    service = FileContent(runner, "/etc/systemd/system/osa-aio-clustercheck@.service",
-                          render("galera/osa-aio-clustercheck@.service"))
-    steps = [
+                              members=[ctx.address(m) for m in members], **settings(ctx)),
+                       notify=(RESTART,))
+    units = (DAEMON_RELOAD, "osa-aio-clustercheck.socket")
+    peers = [ctx.address(m) for m in members if m != name]
+    # mariadb-install-db works in a side directory that becomes the datadir only once complete,
+    # so a run killed half way leaves no half-made datadir that looks done (any leftover is kept).
+    init = (f'd={DATADIR}; rm -rf "$d.new" && mariadb-install-db --user=mysql --datadir="$d.new" --skip-test-db '
+            f'--auth-root-authentication-method=socket >/dev/null && '
+            f'{{ [ ! -e "$d" ] || rmdir "$d" 2>/dev/null || mv "$d" "$d.incomplete-$(date +%s)"; }} && mv "$d.new" "$d"')
+    return [
         Packages(runner, PACKAGES),
+        Command(runner, "datadir initialised", ["sh", "-c", init], unless=["test", "-d", f"{DATADIR}/mysql"]),
         Directory(runner, DATADIR, 0o750, "mysql"),
-        Command(runner, "datadir initialised", ["mariadb-install-db", "--user=mysql", f"--datadir={DATADIR}",
-                                                "--skip-test-db", "--auth-root-authentication-method=socket"],
-                unless=["test", "-d", f"{DATADIR}/mysql"]),
         conf,
         FileContent(runner, "/usr/local/bin/osa-aio-clustercheck", render("galera/osa-aio-clustercheck"), mode=0o755),
-        socket,
-        service,
-        SystemdReloaded(runner, [socket, service]),
-        ServiceRunning(runner, "osa-aio-clustercheck.socket", restart_if=lambda: socket.changed or service.changed),
+        FileContent(runner, "/etc/systemd/system/osa-aio-clustercheck.socket",
+                    render("galera/osa-aio-clustercheck.socket", address=address, port=CHECK_PORT), notify=units),
+        FileContent(runner, "/etc/systemd/system/osa-aio-clustercheck@.service",
+                    render("galera/osa-aio-clustercheck@.service"), notify=units),
+        FileContent(runner, "/usr/local/bin/osa-aio-galera-rejoin",
+                    render("galera/osa-aio-galera-rejoin", peers=peers, port=CHECK_PORT), mode=0o755),
+        FileContent(runner, f"/etc/systemd/system/{REJOIN_UNIT}", render(f"galera/{REJOIN_UNIT}"),
+                    notify=(DAEMON_RELOAD,)),
+        SystemdReloaded(runner),
+        ServiceRunning(runner, "osa-aio-clustercheck.socket"),
+        Command(runner, "joins its cluster at boot", ["systemctl", "enable", REJOIN_UNIT],
+                unless=["systemctl", "is-enabled", "--quiet", REJOIN_UNIT]),
     ]
-    return steps, conf
 
 
 def deploy(ctx: Context) -> None:
@@ -190,13 +220,8 @@ def deploy(ctx: Context) -> None:
     targets = ctx.targets(GROUP)
     if not targets:
         return
-    confs: dict[str, FileContent] = {}
-    jobs = []
-    for name in targets:
-        steps, confs[name] = node_steps(ctx, name, members)
-        jobs.append((name, steps))
+    jobs = [(name, node_steps(ctx, name, members)) for name in targets]
     if not ctx.engine.run_parallel(NAME, jobs):
         return
-    cluster = ClusterRunning({name: ctx.runner(name) for name in members},
-                             restart_if=lambda: {name for name, conf in confs.items() if conf.changed})
+    cluster = ClusterRunning({name: ctx.runner(name) for name in members})
     ctx.engine.run(NAME, "cluster", [cluster, BackendUp(NAME)])

@@ -13,7 +13,7 @@ from pathlib import Path
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, render_haproxy_cfg, save_server_state
 from osa_aio.roles.context import Context
-from osa_aio.steps import Packages
+from osa_aio.steps import Packages, clear_pending, is_pending, mark_pending
 from osa_aio.transport import LocalRunner, Runner
 
 NAME = "haproxy"
@@ -52,6 +52,7 @@ class HaproxyConfig:
             if CONFIG.exists() and not ORIGINAL.exists():
                 CONFIG.rename(ORIGINAL)  # the distribution's file, put back by `destroy --all`
             os.chmod(tmp.name, 0o644)
+            mark_pending(self.runner, (NAME,))  # the reload is owed even if this run dies now
             os.replace(tmp.name, CONFIG)
         finally:
             Path(tmp.name).unlink(missing_ok=True)
@@ -76,10 +77,10 @@ def running_pids() -> list[int]:
 
 @dataclass
 class HaproxyRunning:
-    """HAProxy runs the installed config; reloaded (not restarted) when the config changed."""
+    """HAProxy runs the installed config; reloaded (not restarted) when the config changed (in
+    this run, or in one killed between writing it and reloading)."""
 
     runner: Runner
-    config: HaproxyConfig
     name = "haproxy running"
 
     def check(self) -> str | None:
@@ -89,7 +90,7 @@ class HaproxyRunning:
                 return f"is {state}"
         elif not running_pids():
             return "not running"
-        return "config changed: reload" if self.config.changed else None
+        return "config changed: reload" if is_pending(self.runner, NAME) else None
 
     def apply(self) -> None:
         if host_has_systemd():
@@ -97,6 +98,7 @@ class HaproxyRunning:
                 save_server_state()
             self.runner.run(["systemctl", "enable", "haproxy"])
             self.runner.run(["systemctl", "reload-or-restart", "haproxy"])
+            clear_pending(self.runner, NAME)
             return
         Path("/run/haproxy").mkdir(exist_ok=True)
         argv = ["haproxy", "-D", "-p", str(PIDFILE), "-f", str(CONFIG)]
@@ -104,6 +106,7 @@ class HaproxyRunning:
         if old:
             save_server_state()
         self.runner.run(argv + (["-sf", *map(str, old)] if old else []))
+        clear_pending(self.runner, NAME)
 
 
 def stop_haproxy(runner: Runner | None = None) -> bool:
@@ -130,4 +133,4 @@ def deploy(ctx: Context) -> None:
     config = HaproxyConfig(runner, content)
     # The next stages install from the repo through the VIP: wait until HAProxy sees it.
     repo_ready = [BackendUp("repo")] if ctx.members("repo_all") else []
-    ctx.engine.run(NAME, "localhost", [Packages(runner, PACKAGES), config, HaproxyRunning(runner, config), *repo_ready])
+    ctx.engine.run(NAME, "localhost", [Packages(runner, PACKAGES), config, HaproxyRunning(runner), *repo_ready])

@@ -12,7 +12,7 @@ from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles import galera, memcached, rabbitmq
 from osa_aio.roles.context import Context
-from osa_aio.steps import (Command, Directory, FileContent, HttpAnswers, Packages, PythonVenv, ServiceRunning,
+from osa_aio.steps import (DAEMON_RELOAD, Command, Directory, FileContent, HttpAnswers, Packages, PythonVenv, ServiceRunning,
                            SystemdReloaded, SystemUser)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
@@ -140,17 +140,21 @@ def settings(ctx: Context) -> dict:
 def node_steps(ctx: Context, name: str) -> list:
     runner = ctx.runner(name)
     values = settings(ctx)
-    venv = PythonVenv(runner, VENV, PYTHON_PACKAGES, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt")
+    venv = PythonVenv(runner, VENV, PYTHON_PACKAGES, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt",
+                      notify=("keystone",))
     conf = FileContent(runner, "/etc/keystone/keystone.conf", render(
         "keystone/keystone.conf", internal_vip=ctx.internal_vip, debug=values["debug"],
         token_expiration=values["token_expiration"],
         db_password=ctx.secret("keystone_container_mysql_password"),
         memcached=[f"{ctx.address(m)}:11211" for m in ctx.members(memcached.GROUP)],
         rabbit=[ctx.address(m) for m in ctx.members(rabbitmq.GROUP)],
-        rabbit_password=ctx.secret("keystone_oslomsg_notify_password")), mode=0o640, group="keystone")
+        rabbit_password=ctx.secret("keystone_oslomsg_notify_password")), mode=0o640, group="keystone",
+        notify=("keystone",))
     ini = FileContent(runner, "/etc/keystone/keystone-uwsgi.ini", render(
-        "keystone/keystone-uwsgi.ini", venv=VENV, address=ctx.address(name), processes=values["processes"]))
-    unit = FileContent(runner, "/etc/systemd/system/keystone.service", render("keystone/keystone.service"))
+        "keystone/keystone-uwsgi.ini", venv=VENV, address=ctx.address(name), processes=values["processes"]),
+        notify=("keystone",))
+    unit = FileContent(runner, "/etc/systemd/system/keystone.service", render("keystone/keystone.service"),
+                       notify=(DAEMON_RELOAD, "keystone"))
     return [
         Packages(runner, PACKAGES),
         SystemUser(runner, "keystone", "/var/lib/keystone"),
@@ -158,8 +162,8 @@ def node_steps(ctx: Context, name: str) -> list:
         *[Directory(runner, f"/etc/keystone/{d}", 0o700, "keystone") for d in KEY_DIRS],
         Directory(runner, "/var/log/keystone", 0o750, "keystone"),
         venv, conf, ini, unit,
-        SystemdReloaded(runner, [unit]),
-    ], (venv, conf, ini, unit)
+        SystemdReloaded(runner),
+    ]
 
 
 def deploy(ctx: Context) -> None:
@@ -177,11 +181,7 @@ def deploy(ctx: Context) -> None:
                      *rabbitmq.ensure_user(ctx, "keystone", "keystone", ctx.secret("keystone_oslomsg_notify_password"))]
     if not ctx.engine.run(NAME, "database and queue", prerequisites):
         return
-    changes = {}
-    jobs = []
-    for name in targets:
-        steps, changes[name] = node_steps(ctx, name)
-        jobs.append((name, steps))
+    jobs = [(name, node_steps(ctx, name)) for name in targets]
     if not ctx.engine.run_parallel(NAME, jobs):
         return
     first = ctx.runner(members[0])
@@ -205,9 +205,8 @@ def deploy(ctx: Context) -> None:
     jobs = []
     for name in targets:
         runner = ctx.runner(name)
-        files = changes[name]
         jobs.append((name, [
-            ServiceRunning(runner, "keystone", restart_if=lambda files=files: any(f.changed for f in files)),
+            ServiceRunning(runner, "keystone"),
             HttpAnswers(f"http://{ctx.address(name)}:5000/healthcheck", wait=120),
         ]))
     if ctx.engine.run_parallel(NAME, jobs):

@@ -20,7 +20,8 @@ def deploy(ctx: Context) -> None:
     for name in ctx.targets(GROUP):
         runner = ctx.runner(name)
         conf = FileContent(runner, "/etc/memcached.conf",
-                           render("memcached/memcached.conf", address=ctx.address(name), **values))
+                           render("memcached/memcached.conf", address=ctx.address(name), **values),
+                           notify=("memcached",))
         jobs.append((name, [Packages(runner, PACKAGES), conf,
-                            ServiceRunning(runner, "memcached", restart_if=lambda conf=conf: conf.changed)]))
+                            ServiceRunning(runner, "memcached")]))
     ctx.engine.run_parallel(NAME, jobs)

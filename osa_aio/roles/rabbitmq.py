@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from osa_aio.roles.context import Context
 from osa_aio.secrets import Secret
-from osa_aio.steps import Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded
+from osa_aio.steps import DAEMON_RELOAD, Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -20,6 +20,7 @@ DISABLED_SERVICES = ("rabbitmq-server",)  # first started by osa-aio, with the s
 COOKIE = "/var/lib/rabbitmq/.erlang.cookie"
 SECRETS = ("rabbitmq_cookie_token",)
 CLUSTER_NAME = "openstack"
+RESTART = ("rabbitmq-server",)  # what a changed config file calls for
 
 
 def running_nodes(runner: Runner) -> list[str]:
@@ -87,24 +88,25 @@ def deploy(ctx: Context) -> None:
     for name in targets:
         runner = ctx.runner(name)
         files = [
-            FileContent(runner, COOKIE, cookie, mode=0o400, owner="rabbitmq"),
+            FileContent(runner, COOKIE, cookie, mode=0o400, owner="rabbitmq", notify=RESTART),
             FileContent(runner, "/etc/rabbitmq/rabbitmq-env.conf",
-                        render("rabbitmq/rabbitmq-env.conf", address=ctx.address(name))),
+                        render("rabbitmq/rabbitmq-env.conf", address=ctx.address(name)), notify=RESTART),
             FileContent(runner, "/etc/rabbitmq/rabbitmq.conf",
-                        render("rabbitmq/rabbitmq.conf", address=ctx.address(name), cluster_name=CLUSTER_NAME)),
+                        render("rabbitmq/rabbitmq.conf", address=ctx.address(name), cluster_name=CLUSTER_NAME),
+                        notify=RESTART),
         ]
         epmd = FileContent(runner, "/etc/systemd/system/epmd.socket.d/osa-aio.conf",
-                           render("rabbitmq/epmd.socket.conf", address=ctx.address(name)))
+                           render("rabbitmq/epmd.socket.conf", address=ctx.address(name)),
+                           notify=(DAEMON_RELOAD, *RESTART))
         jobs.append((name, [
             Packages(runner, PACKAGES), *files,
-            Directory(runner, "/etc/systemd/system/epmd.socket.d"), epmd, SystemdReloaded(runner, [epmd]),
+            Directory(runner, "/etc/systemd/system/epmd.socket.d"), epmd, SystemdReloaded(runner),
             # epmd's socket takes new addresses only when nothing holds it: rabbit and epmd stop first.
             Command(runner, "epmd on its addresses", ["sh", "-c", "systemctl stop rabbitmq-server epmd.service "
                                                                   "epmd.socket && systemctl start epmd.socket"],
                     unless=["sh", "-c", f"ss -ltnH 'sport = :4369' | grep -q '{ctx.address(name)}:4369' "
                                         "&& ! ss -ltnH 'sport = :4369' | grep -qF '*:4369'"]),
-            ServiceRunning(runner, "rabbitmq-server",
-                           restart_if=lambda files=files, epmd=epmd: any(f.changed for f in [*files, epmd])),
+            ServiceRunning(runner, "rabbitmq-server"),
         ]))
     if not ctx.engine.run_parallel(NAME, jobs):
         return

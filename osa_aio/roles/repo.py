@@ -54,14 +54,15 @@ def deploy(ctx: Context) -> None:
     for name in ctx.targets(GROUP):
         runner = ctx.runner(name)
         site = FileContent(runner, "/etc/nginx/sites-enabled/osa-aio-repo.conf",
-                           render("repo/osa-aio-repo.conf", address=ctx.address(name), port=REPO_PORT))
+                           render("repo/osa-aio-repo.conf", address=ctx.address(name), port=REPO_PORT),
+                           notify=("nginx",))
         jobs.append((name, [
             Packages(runner, PACKAGES),
             RepoSynced(wheels.target, DATA_ROOT / name / "repo"),
             Command(runner, "nginx default site removed", ["rm", "-f", "/etc/nginx/sites-enabled/default"],
                     unless=["test", "!", "-e", "/etc/nginx/sites-enabled/default"]),
             site,
-            ServiceRunning(runner, "nginx", restart_if=lambda site=site: site.changed),
+            ServiceRunning(runner, "nginx"),
             HttpAnswers(f"http://{ctx.address(name)}:{REPO_PORT}/upper-constraints.txt"),
         ]))
     ctx.engine.run_parallel(NAME, jobs)

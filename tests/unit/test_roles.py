@@ -39,8 +39,8 @@ def test_every_role_is_staged_once_and_python_packages_are_pinned():
 
 def test_galera_config_lists_every_member(ctx):
     members = ctx.members(galera.GROUP)
-    steps, conf = galera.node_steps(ctx, members[1], members)
-    text = conf.content
+    steps = galera.node_steps(ctx, members[1], members)
+    text = files(steps)["/etc/mysql/mariadb.conf.d/60-galera.cnf"]
     addresses = ",".join(ctx.address(m) for m in members)
     assert f'wsrep_cluster_address = "gcomm://{addresses}"' in text
     assert f"bind-address = {ctx.address(members[1])}" in text and "datadir = /openstack/mysql" in text
@@ -50,7 +50,7 @@ def test_galera_config_lists_every_member(ctx):
 
 def test_keystone_config_uses_the_vip_memcached_and_every_rabbit_node(ctx):
     name = ctx.members(keystone.GROUP)[0]
-    steps, _ = keystone.node_steps(ctx, name)
+    steps = keystone.node_steps(ctx, name)
     conf = files(steps)["/etc/keystone/keystone.conf"]
     assert ("connection = mysql+pymysql://keystone:secret-keystone_container_mysql_password@172.29.236.101:3306"
             "/keystone?charset=utf8") in conf
