@@ -130,22 +130,31 @@ class ClusterRunning:
         for runner in self.runners.values():
             runner.run(["systemctl", "unset-environment", BOOTSTRAP_FLAG])
         states = {s.name: s for s in self.states()}
-        restart = {name for name, runner in self.runners.items() if "pending" in node_flags(runner)}
-        started: set[str] = set()
+        pending = {name for name, runner in self.runners.items() if "pending" in node_flags(runner)}
+        done: set[str] = set()
         if not any(s.synced for s in states.values()):
             first = self._bootstrap_node()
             self._run(first, ["galera_new_cluster"])
-            self._wait_synced(first)
-            clear_pending(self.runners[first], RESTART)
-            started.add(first)
+            self._settled(first, done)
+        # Nodes that are down join the primary component, one at a time.
         for name in self.runners:
-            if name in started:
-                continue
-            if not states[name].synced or name in restart:
+            if name not in done and not states[name].synced:
                 self._run(name, ["systemctl", "restart", "mariadb"])
-                self._wait_synced(name)
-                clear_pending(self.runners[name], RESTART)
-                started.add(name)
+                self._settled(name, done)
+        # Then a rolling restart of the nodes whose config changed: the others keep the cluster
+        # up; a cluster of one restarts as a new cluster.
+        for name in self.runners:
+            if name in pending and name not in done:
+                alone = len(self.runners) == 1
+                self._run(name, ["galera_new_cluster"] if alone else ["systemctl", "restart", "mariadb"])
+                self._settled(name, done)
+
+    def _settled(self, name: str, done: set[str]) -> None:
+        """Wait until ``name`` is synced; its config is now the running one."""
+        self._wait_synced(name)
+        clear_pending(self.runners[name], RESTART)
+        done.add(name)
+
     def _bootstrap_node(self) -> str:
         grastates = {}
         for name, runner in self.runners.items():

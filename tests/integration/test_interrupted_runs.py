@@ -1,0 +1,121 @@
+"""Interrupted runs: `osa-aio run` killed with SIGKILL (its whole process group) while it creates
+containers, while galera forms its cluster and while keystone's venv is installed; the next run
+completes, the inventory is the same valid one, and no duplicate or half-made container is left.
+
+The containers go first (`destroy` of every type: the host, images and wheels stay), so each kill
+lands in real work; the deployment is whole again at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import lxc
+import pytest
+
+from osa_aio.containers import osa_aio_containers
+from osa_aio.image import LXC_PATH, read_marker
+from osa_aio.inventory.query import containers as inventory_containers
+from osa_aio.roles.galera import node_state
+from osa_aio.transport import LxcAttachRunner
+
+LOG = Path("/var/log/osa-aio/osa-aio.log")
+TYPES = ("galera_container", "rabbit_mq_container", "memcached_container", "repo_container",
+         "keystone_container", "utility_container")
+
+
+def log_has(offset: int, pattern: str):
+    """A probe: true once the osa-aio log, from ``offset`` on, has a line matching ``pattern``."""
+    regex = re.compile(pattern)
+
+    def probe() -> bool:
+        with LOG.open() as handle:
+            handle.seek(offset)
+            return any(regex.search(line) for line in handle)
+    return probe
+
+
+def run_killed(aio, probe, what: str, limit: float = 600) -> float:
+    """Start `osa-aio run`, SIGKILL its process group as soon as ``probe()`` is true; the seconds it ran."""
+    output = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(aio.command("run"), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        if proc.poll() is not None:
+            output.seek(0)
+            pytest.fail(f"the run ended (exit {proc.returncode}) before {what}:\n{output.read()[-4000:]}")
+        if probe():
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            took = time.monotonic() - began
+            print(f"\nrun killed {took:.1f}s in, {what}")
+            return took
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail(f"no {what} within {limit}s")
+
+
+def check_inventory_and_containers(aio, inventory_before: dict, whole: bool = True) -> list[str]:
+    """The saved inventory is the one from before and no container outside it was made; with
+    ``whole``, every container of the inventory that exists is whole (osa-aio's marker written
+    last). Returns the half-made ones."""
+    inventory = aio.inventory()
+    assert inventory == inventory_before
+    names = {row.name for row in inventory_containers(inventory)}
+    assert set(osa_aio_containers()) <= names
+    half = sorted(n for n in names if (LXC_PATH / n).exists() and read_marker(n) is None)
+    if whole:
+        assert half == [], f"half-made containers: {half}"
+    return half
+
+
+def test_runs_killed_at_three_points_are_completed_by_the_next_run(aio):
+    inventory_before = aio.inventory()
+    names = [row.name for row in inventory_containers(inventory_before)]
+    aio.osa("destroy", *TYPES)
+    assert not any(lxc.Container(n).defined for n in names)
+
+    # 1. While the containers are being made: some exist, some do not yet.
+    made = lambda: sum((LXC_PATH / n).exists() for n in names)  # noqa: E731
+    run_killed(aio, lambda: made() >= 4, "with 4 of the containers made")
+    assert made() < len(names)
+    half_made = check_inventory_and_containers(aio, inventory_before, whole=False)
+    # What a kill inside LXC's clone leaves: a config but no osa-aio marker. The next run remakes it.
+    half = next(n for n in reversed(names) if not (LXC_PATH / n).exists())
+    (LXC_PATH / half).mkdir()
+    (LXC_PATH / half / "config").write_text(f"lxc.uts.name = {half}\nlxc.rootfs.path = dir:/nonexistent\n")
+    print(f"containers present when killed: {made() - 1}/{len(names)}, half-made by the kill: {half_made}, "
+          f"one more made half by hand: {half}")
+
+    # 2. While galera forms its cluster: right after the first node bootstrapped it.
+    offset = LOG.stat().st_size
+    run_killed(aio, log_has(offset, r"galera-container.*rc=0 .*\$ galera_new_cluster$"),
+               "right after galera's first node bootstrapped the cluster")
+    check_inventory_and_containers(aio, inventory_before)
+    assert read_marker(half) is not None and lxc.Container(half).running
+
+    # 3. While keystone's venv is being installed from the repo.
+    offset = LOG.stat().st_size
+    run_killed(aio, log_has(offset, r"keystone-container.*rc=0 .*\$ python3 -m venv /openstack/venvs/keystone$"),
+               "while keystone's venv is installed")
+    check_inventory_and_containers(aio, inventory_before)
+
+    # The next run completes, and one more changes nothing.
+    began = time.monotonic()
+    aio.osa("run")
+    print(f"the run after three kills completed in {time.monotonic() - began:.1f}s")
+    again = aio.osa("run")
+    assert "changed=0" in again.stdout, again.stdout
+    check_inventory_and_containers(aio, inventory_before)
+    assert all(read_marker(n) is not None and lxc.Container(n).running for n in names)
+    galera = [n for n in names if "-galera-" in n]
+    assert all(node_state(n, LxcAttachRunner(n)).cluster_size == len(galera) for n in galera)
+    assert not list(Path("/openstack").glob("*/mysql.new")), "a half-made galera datadir was left"
+    assert aio.osa("verify", check=False).returncode == 0
+    print(json.dumps({"containers": len(names), "half_made_by_kill": half_made, "half_made_by_hand": half}))
