@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure osa-aio on this machine and print one table (run as root; it redeploys the AIO).
 
-    scripts/benchmark.py [--config-dir DIR] [--runs 30] [--skip-cold]
+    scripts/benchmark.py [--config-dir DIR] [--runs 30] [--skip-cold] [--faults | --faults-only]
 
 Rows: a cold deploy (no caches: `destroy --all --purge` first, so the base image, the type images
 and the wheels are all built), a no-op re-run, a warm deploy (caches kept, containers destroyed),
@@ -9,6 +9,11 @@ each deploy's phases; rebuilding one keystone container, swapping in a keystone 
 from its sdist), an edit then `dev --restart`, and `dev --off`; and the median time of one `true`
 through the python-lxc runner next to the same through the `lxc-attach` command. It leaves a
 deployed AIO behind.
+
+--faults adds the faults under load (tests/load.py, the scenarios the integration tests run):
+20 keystone requests a second for 60 s through the VIP while galera's active node, a keystone and
+a rabbitmq node are stopped and started, then every container stopped and `osa-aio run`;
+--faults-only runs just those, on the AIO already deployed.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from osa_aio.config import resolve_config_dir  # noqa: E402
 from osa_aio.containers import osa_aio_containers  # noqa: E402
 from osa_aio.output import format_table  # noqa: E402
 from osa_aio.transport import LxcAttachRunner  # noqa: E402
+from tests.load import SCENARIOS, Target, every_container_stopped  # noqa: E402
 
 TARGETS = {"cold deploy": 8 * 60, "warm deploy": 3 * 60, "no-op re-run": 15}
 
@@ -88,14 +94,45 @@ def deploy(config_dir: Path, label: str, rows: list) -> None:
             rows.append((f"  {name}", f"{seconds:.1f} s", ""))
 
 
+def fault_rows(config_dir: Path, rows: list) -> None:
+    """Each fault under load: its requests, failures and seconds to recover."""
+    target = Target(config_dir)
+    for name, scenario in SCENARIOS.items():
+        figures = scenario(target)
+        rows.append((figures["scenario"], figures["load"], "<= 1% failed"))
+        if name == "galera":
+            rows.append(("  rows checked / lost on any node", f"{figures['rows_checked']} / {figures['rows_lost']}",
+                         "0 lost"))
+            rows.append(("  node rejoined after its container started", f"{figures['rejoin_seconds']:.1f} s", ""))
+        elif name == "keystone":
+            rows.append(("  HAProxy marked it down after", f"{figures['marked_down_seconds']:.1f} s", ""))
+            rows.append(("  failed after it was marked down", str(figures["failed_after_marked_down"]), "0"))
+            rows.append(("  back in HAProxy after its container started", f"{figures['back_up_seconds']:.1f} s", ""))
+        else:
+            rows.append(("  nodes running while one was stopped", str(figures["running_while_stopped"]), "2"))
+            rows.append(("  node rejoined after its container started", f"{figures['rejoin_seconds']:.1f} s", ""))
+        osa(config_dir, "run")
+    figures = every_container_stopped(target)
+    rows.append((figures["scenario"], f"{figures['run_seconds']:.1f} s (exit {figures['run_rc']})", ""))
+    rows.append(("  galera bootstrapped from / safe_to_bootstrap was",
+                 f"{','.join(figures['bootstrapped'])} / {','.join(figures['safe_to_bootstrap'])}", "the same"))
+    rows.append(("  stopping every container (lxc-autostart -s)", f"{figures['stop_seconds']:.1f} s", ""))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config-dir", default=None)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--skip-cold", action="store_true", help="no cold deploy (keeps caches)")
+    parser.add_argument("--faults", action="store_true", help="also the faults under load")
+    parser.add_argument("--faults-only", action="store_true", help="only the faults, on the deployed AIO")
     args = parser.parse_args()
     config_dir = resolve_config_dir(args.config_dir)
     rows: list[tuple[str, str, str]] = []
+    if args.faults_only:
+        fault_rows(config_dir, rows)
+        print(format_table(["MEASURE", "VALUE", "TARGET"], rows))
+        return
 
     if not args.skip_cold:
         osa(config_dir, "destroy", "--all", "--yes", "--purge")
@@ -125,6 +162,8 @@ def main() -> None:
                  f"{statistics.median(through_lxc) * 1000:.1f} ms", ""))
     rows.append((f"`true` via lxc-attach command (median of {args.runs})",
                  f"{statistics.median(through_cli) * 1000:.1f} ms", ""))
+    if args.faults:
+        fault_rows(config_dir, rows)
     print(format_table(["MEASURE", "VALUE", "TARGET"], rows))
 
 

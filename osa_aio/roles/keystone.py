@@ -82,6 +82,36 @@ class DatabaseReady:
         self.runner.run(["mariadb"], stdin=sql)
 
 
+@dataclass
+class SchemaNotHalfMade:
+    """No half-made schema: a run killed during the first db_sync leaves tables but no finished
+    migration (alembic records a revision only once one is done), and db_sync cannot go on from
+    there. Such a database holds no data yet, so it is dropped and made again for db_sync."""
+
+    runner: Runner
+    database: str
+
+    @property
+    def name(self) -> str:
+        return f"database {self.database} not half-made"
+
+    def _query(self, sql: str) -> str:
+        return self.runner.run(["mariadb", "-N", "-B", "-e", sql]).stdout.strip()
+
+    def check(self) -> str | None:
+        tables = set(self._query("SELECT table_name FROM information_schema.tables "
+                                 f"WHERE table_schema='{self.database}'").split())
+        if not tables or "migrate_version" in tables:  # empty, or an old sqlalchemy-migrate schema
+            return None
+        if "alembic_version" in tables and self._query(f"SELECT COUNT(*) FROM {self.database}.alembic_version") != "0":
+            return None
+        return f"{len(tables)} tables but no finished migration: a db_sync was interrupted"
+
+    def apply(self) -> None:
+        # The grants on the database stay (they are kept in mysql.db, not in the database).
+        self._query(f"DROP DATABASE {self.database}; CREATE DATABASE {self.database}")
+
+
 def key_digest(runner: Runner) -> str | None:
     """A digest of the fernet and credential keys (names and contents), None when there are none."""
     script = ("cd /etc/keystone && for d in " + " ".join(KEY_DIRS) + "; do [ -d $d ] && "
@@ -189,6 +219,7 @@ def deploy(ctx: Context) -> None:
     bootstrap_env = {"OS_BOOTSTRAP_PASSWORD": admin}
     bootstrap_digest = hashlib.sha256(f"{admin}|{url}|{REGION}".encode()).hexdigest()
     once = [
+        SchemaNotHalfMade(ctx.runner(galera_nodes[0]), "keystone"),
         Command(first, "database schema (db_sync)", as_keystone(MANAGE, "db_sync"),
                 unless=as_keystone(MANAGE, "db_sync", "--check"), timeout=900),
         KeysShared({name: ctx.runner(name) for name in members}),

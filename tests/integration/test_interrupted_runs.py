@@ -1,6 +1,6 @@
 """Interrupted runs: `osa-aio run` killed with SIGKILL (its whole process group) while it creates
-containers, while galera forms its cluster and while keystone's venv is installed; the next run
-completes, the inventory is the same valid one, and no duplicate or half-made container is left.
+containers, while galera forms its cluster, while keystone's venv is installed and during its
+first db_sync; the next run completes, the inventory is the same valid one, and no duplicate or half-made container is left.
 
 The containers go first (`destroy` of every type: the host, images and wheels stay), so each kill
 lands in real work; the deployment is whole again at the end."""
@@ -39,6 +39,17 @@ def log_has(offset: int, pattern: str):
             handle.seek(offset)
             return any(regex.search(line) for line in handle)
     return probe
+
+
+def later(probe, seconds: float):
+    """A probe: true ``seconds`` after ``probe`` first was."""
+    seen: list[float] = []
+
+    def delayed() -> bool:
+        if not seen and probe():
+            seen.append(time.monotonic())
+        return bool(seen) and time.monotonic() - seen[0] >= seconds
+    return delayed
 
 
 def run_killed(aio, probe, what: str, limit: float = 600) -> float:
@@ -106,10 +117,19 @@ def test_runs_killed_at_three_points_are_completed_by_the_next_run(aio):
                "while keystone's venv is installed")
     check_inventory_and_containers(aio, inventory_before)
 
+    # 4. (One more) while keystone's db_sync creates the schema of the new database.
+    offset = LOG.stat().st_size
+    run_killed(aio, later(log_has(offset, r"keystone-container.*rc=[1-9].*keystone-manage db_sync --check$"), 1.8),
+               "1.8s into keystone's first db_sync")
+    check_inventory_and_containers(aio, inventory_before)
+
     # The next run completes, and one more changes nothing.
     began = time.monotonic()
-    aio.osa("run")
-    print(f"the run after three kills completed in {time.monotonic() - began:.1f}s")
+    final = aio.osa("run")
+    print(f"the run after the kills completed in {time.monotonic() - began:.1f}s")
+    remade = "database keystone not half-made: " in final.stdout
+    print("keystone's half-made schema was dropped and made again" if remade else
+          "the kill came before db_sync made any table")
     again = aio.osa("run")
     assert "changed=0" in again.stdout, again.stdout
     check_inventory_and_containers(aio, inventory_before)
@@ -118,4 +138,5 @@ def test_runs_killed_at_three_points_are_completed_by_the_next_run(aio):
     assert all(node_state(n, LxcAttachRunner(n)).cluster_size == len(galera) for n in galera)
     assert not list(Path("/openstack").glob("*/mysql.new")), "a half-made galera datadir was left"
     assert aio.osa("verify", check=False).returncode == 0
-    print(json.dumps({"containers": len(names), "half_made_by_kill": half_made, "half_made_by_hand": half}))
+    print(json.dumps({"containers": len(names), "half_made_by_kill": half_made, "half_made_by_hand": half,
+                      "half_made_schema_remade": remade}))

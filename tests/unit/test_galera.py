@@ -1,4 +1,5 @@
-from osa_aio.roles.galera import choose_bootstrap_node, parse_grastate
+from osa_aio.roles.galera import ClusterRunning, choose_bootstrap_node, parse_grastate
+from tests.fakes import FakeRunner
 
 GRASTATE = """# GALERA saved state
 version: 2.1
@@ -33,3 +34,51 @@ def test_after_a_crash_the_recovered_position_decides():
     crashed = {"g1": state(-1, 0), "g2": state(-1, 0), "g3": state(-1, 0)}
     assert choose_bootstrap_node(crashed, {"g1": 40, "g2": 41, "g3": 39}) == "g2"
     assert choose_bootstrap_node(crashed, {}) == "g1"
+
+
+class Cluster:
+    """Three fake galera nodes sharing one state: which run mariadb, and which have a restart pending."""
+
+    def __init__(self, active: set[str], pending: set[str]) -> None:
+        self.active, self.pending, self.restarts = set(active), set(pending), []
+        self.runners = {name: FakeRunner(self.answers(name), name) for name in ("g1", "g2", "g3")}
+
+    def answers(self, name):
+        def is_active(argv, stdin):
+            return (0, "active\n") if name in self.active else (3, "inactive\n")
+
+        def status(argv, stdin):
+            return 0, f"wsrep_local_state\t4\nwsrep_cluster_size\t{len(self.active)}\nwsrep_cluster_status\tPrimary\n"
+
+        def flags(argv, stdin):
+            return 0, "pending\n" if name in self.pending else ""
+
+        def restart(argv, stdin):
+            self.restarts.append(name)
+            self.active.add(name)
+            return 0, ""
+
+        def clear(argv, stdin):
+            self.pending.discard(name)
+            return 0, ""
+
+        return {("systemctl", "is-active"): is_active, ("mariadb",): status, ("sh",): flags,
+                ("systemctl", "restart"): restart, ("galera_new_cluster",): restart, ("rm",): clear}
+
+
+def test_a_pending_restart_waits_until_the_down_nodes_have_joined():
+    # A run killed right after g1 bootstrapped: g1 runs alone, every node has a restart pending.
+    cluster = Cluster(active={"g1"}, pending={"g1", "g2", "g3"})
+    step = ClusterRunning(cluster.runners)
+    assert step.check() == "0/3 nodes synced"  # g1 is synced, but in a cluster of one
+    step.apply()
+    assert cluster.restarts == ["g2", "g3", "g1"]  # never g1 first: it was the whole cluster
+    assert cluster.pending == set() and step.check() is None
+
+
+def test_a_config_change_restarts_one_node_at_a_time():
+    cluster = Cluster(active={"g1", "g2", "g3"}, pending={"g2"})
+    step = ClusterRunning(cluster.runners)
+    assert step.check() == "config changed on g2: rolling restart"
+    step.apply()
+    assert cluster.restarts == ["g2"] and step.check() is None

@@ -16,6 +16,7 @@ from osa_aio.roles.utility import openrc
 from osa_aio.secrets import Secret
 from osa_aio.steps import FileContent
 from osa_aio.templates import render
+from tests.fakes import FakeRunner
 
 
 @pytest.fixture
@@ -90,3 +91,21 @@ def test_every_secret_a_role_uses_is_in_the_shipped_secrets_file():
     shipped = set(yaml.safe_load((project_path("user_config") / "user_secrets.yml").read_text()))
     used = {key for role in ROLES.values() for key in getattr(role, "SECRETS", ())}
     assert used and used <= shipped
+
+
+def schema(tables: str, versions: str = "0"):
+    def answer(argv, stdin):
+        return (0, tables) if "information_schema" in argv[-1] else (0, versions)
+    return FakeRunner({("mariadb",): answer})
+
+
+def test_a_schema_whose_first_migration_never_finished_is_made_again():
+    assert keystone.SchemaNotHalfMade(schema(""), "keystone").check() is None
+    assert keystone.SchemaNotHalfMade(schema("alembic_version\nproject\n", "2"), "keystone").check() is None
+    assert keystone.SchemaNotHalfMade(schema("migrate_version\nproject\n"), "keystone").check() is None
+    half = schema("alembic_version\nproject\nuser\n", "0")
+    assert keystone.SchemaNotHalfMade(half, "keystone").check() == \
+        "3 tables but no finished migration: a db_sync was interrupted"
+    assert keystone.SchemaNotHalfMade(schema("project\n"), "keystone").check() is not None
+    keystone.SchemaNotHalfMade(half, "keystone").apply()
+    assert half.calls[-1][-1] == "DROP DATABASE keystone; CREATE DATABASE keystone"

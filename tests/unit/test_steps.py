@@ -1,6 +1,6 @@
 import hashlib
 
-from osa_aio.steps import Directory, FileContent
+from osa_aio.steps import DAEMON_RELOAD, PENDING_DIR, Directory, FileContent, ServiceRunning, SystemdReloaded
 from osa_aio.transport.base import put
 from tests.fakes import FakeRunner
 
@@ -36,3 +36,34 @@ def test_directory_decisions():
         "is regular file:644:root:root"
     assert Directory(FakeRunner({("stat",): (0, "directory:700:root:root\n")}), "/d", 0o700, "keystone").check() \
         == "is directory:700:root:root"
+
+
+def test_a_change_records_the_restart_before_the_file_is_written():
+    runner = FakeRunner()
+    FileContent(runner, "/etc/memcached.conf", "-m 64", notify=("memcached",)).apply()
+    mark, write = runner.calls[0], runner.calls[1]
+    assert mark[-2:] == [PENDING_DIR, "memcached"] and "touch" in mark[2]
+    assert write[-1] == "/etc/memcached.conf"
+
+
+def service(active="active", enabled="enabled", pending="none"):
+    return FakeRunner({("sh",): (0, f"{active} {enabled} {pending}\n")})
+
+
+def test_service_restarts_while_a_restart_is_pending_even_from_an_interrupted_run():
+    assert ServiceRunning(service(), "memcached").check() is None
+    assert ServiceRunning(service(pending="pending"), "memcached").check() == "its files changed: restart"
+    assert ServiceRunning(service("inactive"), "memcached").check() == "is inactive"
+    assert ServiceRunning(service(enabled="disabled"), "memcached").check() == "is disabled"
+    runner = service(pending="pending")
+    ServiceRunning(runner, "memcached").apply()
+    assert runner.calls == [["systemctl", "enable", "memcached"], ["systemctl", "restart", "memcached"],
+                            ["rm", "-f", f"{PENDING_DIR}/memcached"]]
+
+
+def test_daemon_reload_follows_the_pending_marker():
+    assert SystemdReloaded(FakeRunner({("test",): (1, "")})).check() is None
+    runner = FakeRunner({("test",): (0, "")})
+    assert SystemdReloaded(runner).check() == "unit files changed"
+    SystemdReloaded(runner).apply()
+    assert runner.calls[-2:] == [["systemctl", "daemon-reload"], ["rm", "-f", f"{PENDING_DIR}/{DAEMON_RELOAD}"]]
