@@ -245,6 +245,9 @@ class PythonVenv:
     def apply(self) -> None:
         if self.notify:
             mark_pending(self.runner, self.notify)
+        # Made afresh: a venv whose digest is missing or old may be half-made (a run killed while
+        # `venv` installed pip, or during `pip install`) or hold packages no longer wanted.
+        self.runner.run(["rm", "-rf", self.path])
         self.runner.run(["python3", "-m", "venv", self.path])
         # The repo is plain HTTP on the project's own VIP: trusted by name, no public index at all.
         host = urllib.parse.urlsplit(self.find_links).hostname
