@@ -13,10 +13,11 @@ commands = logging.getLogger("osa_aio.commands")
 log = logging.getLogger("osa_aio")
 
 
-def setup_file_logging(directory: Path = LOG_DIR) -> Path | None:
-    """Send osa-aio's log to ``directory``/osa-aio.log; None when it cannot be written (not root)."""
+def setup_file_logging(directory: Path | None = None) -> Path | None:
+    """Send osa-aio's log to ``directory`` (LOG_DIR)/osa-aio.log; None when it cannot be written (not root)."""
     root = logging.getLogger("osa_aio")
     root.setLevel(logging.DEBUG)
+    directory = directory or LOG_DIR
     path = directory / LOG_FILE
     if any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
         return path
