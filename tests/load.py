@@ -28,6 +28,7 @@ from osa_aio.roles.rabbitmq import running_nodes
 from osa_aio.transport import LxcAttachRunner
 
 PREFIX = "osa-aio-load-"
+FIGURES: list[str] = []  # what the scenarios measured in this test run (printed at its end)
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 
 

@@ -80,3 +80,13 @@ def aio(tmp_path_factory) -> Deployment:
           f"run {deployment.seconds['run']:.1f}s")
     yield deployment
     osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir, check=False)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The figures the fault tests measured, at the end of the run (CI's output shows them)."""
+    from tests.load import FIGURES  # noqa: PLC0415 - only when the integration suite ran
+
+    if FIGURES:
+        terminalreporter.section("faults under load: figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -7,12 +7,15 @@ import json
 
 import pytest
 
-from tests.load import Target, every_container_stopped, galera_active_node_stopped, keystone_stopped, \
+from tests.load import FIGURES, Target, every_container_stopped, galera_active_node_stopped, keystone_stopped, \
     rabbitmq_node_stopped
 
 
 def show(figures: dict) -> None:
-    print("\nFIGURES " + json.dumps({k: v for k, v in figures.items() if k != "run_output"}))
+    """Print the figures, and keep them for the summary at the end of the run (conftest)."""
+    line = json.dumps({k: v for k, v in figures.items() if k != "run_output"})
+    print("\nFIGURES " + line)
+    FIGURES.append(line)
 
 
 def test_galera_active_node_stopped_and_started_under_load(aio):
