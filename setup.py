@@ -29,6 +29,7 @@ setup(
         # python-lxc bindings; building them needs Debian's lxc-dev and pkg-config.
         "lxc>=3.0",
     ],
-    extras_require={"test": ["pytest>=8.0"]},
+    # ansible-core: only to check that `inventory --export ansible` is an inventory Ansible reads.
+    extras_require={"test": ["pytest>=8.0", "ansible-core>=2.16"]},
     entry_points={"console_scripts": ["osa-aio = osa_aio.cli:main"]},
 )

@@ -27,7 +27,8 @@ from osa_aio.dev import stop as dev_stop
 from osa_aio.engine import Engine
 from osa_aio.errors import OsaAioError, StepsFailed
 from osa_aio.haproxy import admin_command, server_states, set_server_state
-from osa_aio.host import primary_address
+from osa_aio.host import local_host, primary_address
+from osa_aio.inventory.export import ansible_inventory
 from osa_aio.inventory.generate import build_inventory, remove_container
 from osa_aio.inventory.naming import normalize
 from osa_aio.inventory.query import containers, resolve
@@ -44,7 +45,7 @@ from osa_aio.snapshots import list_snapshots
 from osa_aio.snapshots import rollback as rollback_snapshot
 from osa_aio.snapshots import take as take_snapshot
 from osa_aio.roles.utility import openrc as utility_openrc
-from osa_aio.transport import LxcAttachRunner
+from osa_aio.transport import LocalRunner, LxcAttachRunner
 from osa_aio.verify import run_checks
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -118,12 +119,16 @@ def cli(ctx: click.Context, config_dir: str | None) -> None:
 @click.option("--check", is_flag=True, help="Validate config and env.d; change nothing.")
 @click.option("--remove", "remove", metavar="NAME", help="Remove one container from the inventory.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--export", "export", type=click.Choice(["ansible"]),
+              help="Print it for another tool: ansible = dynamic-inventory JSON (also as an inventory script).")
 @click.pass_context
 def inventory(ctx: click.Context, config_dir: str | None, as_json: bool, as_list: bool, check: bool,
-              remove: str | None, strict: bool) -> None:
+              remove: str | None, strict: bool, export: str | None) -> None:
     """Build or update the inventory from the config dir and show it.
 
     Names, addresses and MACs already saved never change; raising an affinity adds containers.
+    `--export ansible` prints what `ansible-inventory -i` takes (a script running it is an
+    Ansible inventory: Ansible's `--list` is accepted).
     """
     directory = config_dir_of(ctx, config_dir)
     if remove:
@@ -139,6 +144,10 @@ def inventory(ctx: click.Context, config_dir: str | None, as_json: bool, as_list
         click.echo("Configuration ok")
         return
     written = save_inventory(directory, inv)
+    if export:
+        host = local_host(config, LocalRunner())
+        click.echo(json.dumps(ansible_inventory(inv, {host.name}), indent=2, sort_keys=True))
+        return
     if as_json and not as_list:
         click.echo(json.dumps(inv, indent=2, sort_keys=True))
         return
