@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import click
+from rich.console import Console
 
 from osa_aio import __version__
 from osa_aio.bootstrap import bootstrap as run_bootstrap
@@ -27,7 +28,8 @@ from osa_aio.dev import stop as dev_stop
 from osa_aio.engine import Engine
 from osa_aio.errors import OsaAioError, StepsFailed
 from osa_aio.haproxy import admin_command, server_states, set_server_state
-from osa_aio.host import local_host, primary_address
+from osa_aio import devstate
+from osa_aio.host import BridgePresent, local_host, network_plan, primary_address
 from osa_aio.inventory.export import ansible_inventory
 from osa_aio.inventory.generate import build_inventory, remove_container
 from osa_aio.inventory.naming import normalize
@@ -40,12 +42,16 @@ from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.rebuild import plan as rebuild_plan
 from osa_aio.rebuild import rebuild as run_rebuild
+from osa_aio.roles import haproxy_services
 from osa_aio.roles.context import saved_context
 from osa_aio.snapshots import list_snapshots
 from osa_aio.snapshots import rollback as rollback_snapshot
 from osa_aio.snapshots import take as take_snapshot
 from osa_aio.roles.utility import openrc as utility_openrc
 from osa_aio.transport import LocalRunner, LxcAttachRunner
+from osa_aio.topology import build as build_topology
+from osa_aio.topology import dot as topology_dot
+from osa_aio.topology import tree as topology_tree
 from osa_aio.verify import run_checks
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -481,6 +487,41 @@ def _destroy_targets(inventory: dict, target: str) -> list[str]:
     if normalize(target) in leftovers and normalize(target) not in {normalize(r.name) for r in containers(inventory)}:
         return [leftovers[normalize(target)]]
     return resolve(inventory, target)
+
+
+@cli.command()
+@config_dir_option
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+@click.option("--format", "fmt", type=click.Choice(["tree", "json", "dot"]), default="tree",
+              help="tree (the terminal), json, or dot (Graphviz: `| dot -Tsvg > aio.svg`).")
+@click.pass_context
+def topology(ctx: click.Context, config_dir: str | None, as_json: bool, fmt: str) -> None:
+    """What is where: bridges and addresses, containers on each bridge, HAProxy's frontends and
+    the health of each backend, and the dev checkouts."""
+    directory = config_dir_of(ctx, config_dir)
+    inventory = _saved_inventory_or_none(directory)
+    if inventory is None:
+        raise OsaAioError("there is no inventory yet", file=str(inventory_path(directory)),
+                          hint="run `osa-aio bootstrap && osa-aio run` first")
+    config = read_config(ctx, config_dir)
+    runner = LocalRunner()
+    host = local_host(config, runner)
+    plans = network_plan(config, host)
+    try:
+        servers = server_states(admin_command("show stat"))
+    except OsaAioError:
+        servers = None
+    data = build_topology(
+        host.name, inventory, plans, {p.bridge: BridgePresent(runner, p.bridge).check() is None for p in plans},
+        {state.name: state for state in container_states(inventory)}, haproxy_services(), servers,
+        config.internal_vip, config.external_vip,
+        {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()})
+    if as_json or fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+    elif fmt == "dot":
+        click.echo(topology_dot(data), nl=False)
+    else:
+        Console(soft_wrap=True).print(topology_tree(data))
 
 
 def _saved_inventory_or_none(directory: Path) -> dict | None:

@@ -1,0 +1,103 @@
+"""`osa-aio topology`: what is where. The host's bridges and addresses, the containers on each
+bridge with their address and state, HAProxy's frontends with each backend server's health, and
+the dev checkouts. `build` is pure (state read by the caller); tree, JSON and Graphviz renderers."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.tree import Tree
+
+from osa_aio.containers import ContainerState, container_spec, ordered
+from osa_aio.haproxy import HaService, ServerState, backends
+from osa_aio.host import BridgePlan
+
+
+def build(host: str, inventory: dict, plans: list[BridgePlan], bridges_up: dict[str, bool],
+          states: dict[str, ContainerState], services: Iterable[HaService], servers: list[ServerState] | None,
+          internal_vip: str, external_vip: str, checkouts: dict[str, str]) -> dict:
+    """The topology as plain data. ``servers`` is None when HAProxy does not answer;
+    ``checkouts`` maps a container to the dev checkout it runs."""
+    names = ordered(inventory)
+    specs = {name: container_spec(inventory, name) for name in names}
+    bridges = []
+    for plan in plans:
+        members = []
+        for name in names:
+            for net in specs[name].networks:
+                if net.bridge != plan.bridge:
+                    continue
+                state = states.get(name)
+                members.append({"name": name, "type": specs[name].container_type, "interface": net.interface,
+                                "address": net.address, "state": state.state if state else "ABSENT",
+                                "dev": checkouts.get(name)})
+        bridges.append({"name": plan.bridge, "up": bridges_up.get(plan.bridge, False),
+                        "addresses": [f"{address}/{prefix}" for address, prefix in plan.addresses],
+                        "containers": members})
+    by_server = {(s.backend, s.server): s for s in servers or []}
+    frontends = []
+    for service in sorted(services, key=lambda s: s.name):
+        binds = [internal_vip] + ([external_vip] if service.external and external_vip != internal_vip else [])
+        rows = []
+        for server in backends(inventory, service):
+            seen = by_server.get((service.name, server.name))
+            rows.append({"server": server.name, "address": f"{server.address}:{service.port}",
+                         "backup": server.backup, "health": seen.status if seen else "unknown",
+                         "dev": checkouts.get(server.name)})
+        frontends.append({"name": service.name, "mode": service.mode,
+                          "binds": [f"{address}:{service.port}" for address in binds], "backends": rows})
+    return {"host": host, "bridges": bridges, "haproxy": {"answering": servers is not None, "frontends": frontends},
+            "dev": [{"container": c, "checkout": s} for c, s in sorted(checkouts.items())]}
+
+
+def _style(state: str) -> str:
+    return "green" if state in ("RUNNING", "UP") else ("yellow" if state.startswith(("DRAIN", "MAINT")) else "red")
+
+
+def tree(topology: dict) -> Tree:
+    root = Tree(f"[bold]{topology['host']}[/] (host)")
+    for bridge in topology["bridges"]:
+        up = "[green]up[/]" if bridge["up"] else "[red]missing[/]"
+        branch = root.add(f"[bold]{bridge['name']}[/] {up}  {', '.join(bridge['addresses']) or '-'}")
+        for member in bridge["containers"]:
+            dev = f"  [magenta]dev: {member['dev']}[/]" if member["dev"] else ""
+            branch.add(f"{member['name']}  {member['address'] or '-'} ({member['interface']})  "
+                       f"[{_style(member['state'])}]{member['state']}[/]{dev}")
+    haproxy = topology["haproxy"]
+    lb = root.add("[bold]HAProxy[/]" + ("" if haproxy["answering"] else "  [red]not answering[/]"))
+    for frontend in haproxy["frontends"]:
+        branch = lb.add(f"[bold]{frontend['name']}[/] ({frontend['mode']})  {', '.join(frontend['binds'])}")
+        for row in frontend["backends"]:
+            backup = " backup" if row["backup"] else ""
+            dev = f"  [magenta]dev: {row['dev']}[/]" if row["dev"] else ""
+            branch.add(f"{row['server']}  {row['address']}{backup}  [{_style(row['health'])}]{row['health']}[/]{dev}")
+    return root
+
+
+def dot(topology: dict) -> str:
+    """Graphviz: the host, its bridges, the containers on them; frontends pointing at their servers."""
+    def q(text: str) -> str:
+        return '"' + text.replace('"', '\\"') + '"'
+
+    lines = ["digraph osa_aio {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];",
+             f"  {q(topology['host'])} [shape=box3d];"]
+    for bridge in topology["bridges"]:
+        label = f"{bridge['name']}\\n{', '.join(bridge['addresses'])}"
+        lines.append(f"  {q(bridge['name'])} [shape=ellipse, label={q(label)}];")
+        lines.append(f"  {q(topology['host'])} -> {q(bridge['name'])} [arrowhead=none];")
+        for member in bridge["containers"]:
+            color = "darkgreen" if member["state"] == "RUNNING" else "red"
+            label = f"{member['name']}\\n{member['state']}" + (f"\\ndev: {member['dev']}" if member["dev"] else "")
+            lines.append(f"  {q(member['name'])} [color={color}, label={q(label)}];")
+            lines.append(f"  {q(bridge['name'])} -> {q(member['name'])} "
+                         f"[arrowhead=none, label={q(member['address'] or '')}];")
+    for frontend in topology["haproxy"]["frontends"]:
+        node = f"haproxy:{frontend['name']}"
+        label = f"{frontend['name']}\\n{', '.join(frontend['binds'])}"
+        lines.append(f"  {q(node)} [shape=cds, label={q(label)}];")
+        for row in frontend["backends"]:
+            style = "dashed" if row["backup"] else "solid"
+            color = "darkgreen" if row["health"].startswith("UP") else "red"
+            lines.append(f"  {q(node)} -> {q(row['server'])} [style={style}, color={color}, label={q(row['health'])}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
