@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from osa_aio import devstate
+from osa_aio import devstate, overrides
 from osa_aio.config import load_config
 from osa_aio.containers import container_spec, container_steps, ordered
 from osa_aio.engine import Engine
@@ -15,6 +15,7 @@ from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, images
                            remove_unused_type_images)
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.query import containers as inventory_containers
+from osa_aio.inventory.naming import normalize
 from osa_aio.inventory.query import resolve
 from osa_aio.inventory.store import load_inventory, save_inventory
 from osa_aio.preflight import PreflightFailed, check_lxc, check_root
@@ -65,6 +66,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
             selected = [name for name in selected if name in chosen]
         names = ordered(inventory, selected)
         _check_secrets(config, roles)
+        _check_overrides(config, inventory)
         _check_host(config, inventory, names, runner)
         if not engine.check_mode:
             save_inventory(config_dir, inventory)
@@ -113,6 +115,16 @@ def _check_secrets(config, roles: list) -> None:
     for role in roles:
         for key in getattr(role, "SECRETS", ()):
             config.secret(key)
+
+
+def _check_overrides(config, inventory: dict) -> None:
+    """Every config override names a known service, file and container, before anything changes."""
+    services = {}
+    for row in inventory_containers(inventory):
+        role = role_for_type(row.container_type)
+        if role is not None:
+            services[normalize(row.name)] = role.NAME
+    overrides.check(config, overrides.catalogue(ROLES.values()), services)
 
 
 def _type_image(container_type: str) -> TypeImageBuilt | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from osa_aio import overrides
 from osa_aio.config import Config, load_config
 from osa_aio.containers import ordered
 from osa_aio.engine import Engine
@@ -45,6 +46,11 @@ class Context:
 
     def address(self, name: str) -> str:
         return self.inventory["_meta"]["hostvars"][name]["management_address"]
+
+    def config_file(self, service: str, files: dict, file: str, container: str, text: str) -> str:
+        """A rendered config file (one of a role's CONFIG_FILES) with the operator's overrides
+        for it in this container merged in (osa_aio.overrides)."""
+        return overrides.apply(text, overrides.layers(self.config, service, file, files[file][1], container))
 
     def secret(self, key: str) -> str:
         return self.config.secret(key)

@@ -26,6 +26,8 @@ CHECK_PORT = 9200
 DATADIR = "/openstack/mysql"
 SYNC_TIMEOUT = 300
 REJOIN_UNIT = "osa-aio-galera-rejoin.service"
+# The files operators can override (path, INI with sections): galera_my_cnf_overrides.
+CONFIG_FILES = {"my.cnf": ("/etc/mysql/mariadb.conf.d/60-galera.cnf", True)}
 DEFAULTS = {"cluster_name": "openstack_galera", "buffer_pool_size": "256M", "max_connections": 500,
             "gcache_size": "256M"}
 
@@ -192,10 +194,10 @@ def node_steps(ctx: Context, name: str, members: list[str]) -> list:
     """One node's packages, datadir, config, health check and rejoin at boot."""
     runner = ctx.runner(name)
     address = ctx.address(name)
-    conf = FileContent(runner, "/etc/mysql/mariadb.conf.d/60-galera.cnf",
-                       render("galera/60-galera.cnf", address=address, name=name,
-                              members=[ctx.address(m) for m in members], **settings(ctx)),
-                       notify=(RESTART,))
+    conf = FileContent(runner, CONFIG_FILES["my.cnf"][0], ctx.config_file(
+        NAME, CONFIG_FILES, "my.cnf", name, render("galera/60-galera.cnf", address=address, name=name,
+                                                    members=[ctx.address(m) for m in members], **settings(ctx))),
+        notify=(RESTART,))
     units = (DAEMON_RELOAD, "osa-aio-clustercheck.socket")
     peers = [ctx.address(m) for m in members if m != name]
     # mariadb-install-db works in a side directory that becomes the datadir only once complete,

@@ -29,6 +29,9 @@ MANAGE = f"{VENV}/bin/keystone-manage"
 KEY_DIRS = ("fernet-keys", "credential-keys")
 REGION = "RegionOne"
 DEFAULTS = {"token_expiration": 3600, "debug": False, "processes": 2}
+# The files operators can override (path, INI with sections): keystone_keystone_conf_overrides ...
+CONFIG_FILES = {"keystone.conf": ("/etc/keystone/keystone.conf", True),
+                "keystone-uwsgi.ini": ("/etc/keystone/keystone-uwsgi.ini", True)}
 
 
 def as_keystone(*argv) -> list:
@@ -172,16 +175,18 @@ def node_steps(ctx: Context, name: str) -> list:
     values = settings(ctx)
     venv = PythonVenv(runner, VENV, PYTHON_PACKAGES, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt",
                       notify=("keystone",))
-    conf = FileContent(runner, "/etc/keystone/keystone.conf", render(
-        "keystone/keystone.conf", internal_vip=ctx.internal_vip, debug=values["debug"],
-        token_expiration=values["token_expiration"],
-        db_password=ctx.secret("keystone_container_mysql_password"),
-        memcached=[f"{ctx.address(m)}:11211" for m in ctx.members(memcached.GROUP)],
-        rabbit=[ctx.address(m) for m in ctx.members(rabbitmq.GROUP)],
-        rabbit_password=ctx.secret("keystone_oslomsg_notify_password")), mode=0o640, group="keystone",
-        notify=("keystone",))
-    ini = FileContent(runner, "/etc/keystone/keystone-uwsgi.ini", render(
-        "keystone/keystone-uwsgi.ini", venv=VENV, address=ctx.address(name), processes=values["processes"]),
+    conf = FileContent(runner, CONFIG_FILES["keystone.conf"][0], ctx.config_file(
+        NAME, CONFIG_FILES, "keystone.conf", name, render(
+            "keystone/keystone.conf", internal_vip=ctx.internal_vip, debug=values["debug"],
+            token_expiration=values["token_expiration"],
+            db_password=ctx.secret("keystone_container_mysql_password"),
+            memcached=[f"{ctx.address(m)}:11211" for m in ctx.members(memcached.GROUP)],
+            rabbit=[ctx.address(m) for m in ctx.members(rabbitmq.GROUP)],
+            rabbit_password=ctx.secret("keystone_oslomsg_notify_password"))),
+        mode=0o640, group="keystone", notify=("keystone",))
+    ini = FileContent(runner, CONFIG_FILES["keystone-uwsgi.ini"][0], ctx.config_file(
+        NAME, CONFIG_FILES, "keystone-uwsgi.ini", name, render(
+            "keystone/keystone-uwsgi.ini", venv=VENV, address=ctx.address(name), processes=values["processes"])),
         notify=("keystone",))
     unit = FileContent(runner, "/etc/systemd/system/keystone.service", render("keystone/keystone.service"),
                        notify=(DAEMON_RELOAD, "keystone"))

@@ -21,6 +21,9 @@ COOKIE = "/var/lib/rabbitmq/.erlang.cookie"
 SECRETS = ("rabbitmq_cookie_token",)
 CLUSTER_NAME = "openstack"
 RESTART = ("rabbitmq-server",)  # what a changed config file calls for
+# The files operators can override (path, INI with sections): rabbitmq_rabbitmq_conf_overrides
+# takes {key: value} (rabbitmq.conf has no sections).
+CONFIG_FILES = {"rabbitmq.conf": ("/etc/rabbitmq/rabbitmq.conf", False)}
 
 
 def running_nodes(runner: Runner) -> list[str]:
@@ -91,9 +94,10 @@ def deploy(ctx: Context) -> None:
             FileContent(runner, COOKIE, cookie, mode=0o400, owner="rabbitmq", notify=RESTART),
             FileContent(runner, "/etc/rabbitmq/rabbitmq-env.conf",
                         render("rabbitmq/rabbitmq-env.conf", address=ctx.address(name)), notify=RESTART),
-            FileContent(runner, "/etc/rabbitmq/rabbitmq.conf",
-                        render("rabbitmq/rabbitmq.conf", address=ctx.address(name), cluster_name=CLUSTER_NAME),
-                        notify=RESTART),
+            FileContent(runner, CONFIG_FILES["rabbitmq.conf"][0], ctx.config_file(
+                NAME, CONFIG_FILES, "rabbitmq.conf", name,
+                render("rabbitmq/rabbitmq.conf", address=ctx.address(name), cluster_name=CLUSTER_NAME)),
+                notify=RESTART),
         ]
         epmd = FileContent(runner, "/etc/systemd/system/epmd.socket.d/osa-aio.conf",
                            render("rabbitmq/epmd.socket.conf", address=ctx.address(name)),
