@@ -85,6 +85,8 @@ class Engine:
             except OsaAioError as exc:
                 status, reason = FAILED, str(exc)
             self._record(StepResult(group, target, step.name, status, reason, time.monotonic() - started))
+            if self.check_mode and status == CHANGED and hasattr(step, "diff"):
+                self._show_diff(step)
             if status == FAILED or (self.check_mode and status == CHANGED):
                 return status != FAILED
         return True
@@ -137,6 +139,16 @@ class Engine:
             self.console.print(f"{verb:>12}  {result.target}  {result.step}"
                                + (f": {result.reason}" if result.reason else ""),
                                markup=False, highlight=False, soft_wrap=True)
+
+    def _show_diff(self, step) -> None:
+        """Check mode: the diff a step would make (FileContent's, secrets masked)."""
+        try:
+            text = step.diff()
+        except OsaAioError:
+            return
+        if text:
+            with self._lock:
+                self.console.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
 
     def totals(self) -> dict[str, int]:
         counts = {OK: 0, CHANGED: 0, FAILED: 0}

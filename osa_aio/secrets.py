@@ -22,9 +22,12 @@ class Secret:
     """A secret value: prints as *** everywhere; ``reveal()`` gives the value."""
 
     __slots__ = ("_value",)
+    _known: set[str] = set()  # every secret value this process has seen: mask() hides them
 
     def __init__(self, value: str) -> None:
         self._value = str(value)
+        if len(self._value) >= 4:
+            Secret._known.add(self._value)
 
     def reveal(self) -> str:
         return self._value
@@ -49,6 +52,13 @@ def new_secret_value(length: int = SECRET_LENGTH) -> str:
     """A random value from ``secrets``: letters first so YAML always reads it as a string."""
     first = _random.choice(string.ascii_letters)
     return first + "".join(_random.choice(_ALPHABET) for _ in range(length - 1))
+
+
+def mask(text: str) -> str:
+    """``text`` with every secret value this process knows replaced by ***."""
+    for value in sorted(Secret._known, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
 
 
 def load_secrets(path: Path) -> dict[str, Secret | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from osa_aio.errors import OsaAioError
+from osa_aio.secrets import mask
 from osa_aio.transport import Runner, put
 
 # Restarts a changed file calls for are recorded here (in the container, or on the host) before the
@@ -71,6 +73,14 @@ class FileContent:
             mark_pending(self.runner, self.notify)
         put(self.runner, self.path, self.content, mode=self.mode, owner=self.owner, group=self.group)
         self.changed = True
+
+    def diff(self) -> str:
+        """What applying would change, as a unified diff with every secret value masked."""
+        found = self.runner.run(["cat", self.path], check=False, log_output=False)
+        current = found.stdout if found.rc == 0 else ""
+        lines = difflib.unified_diff(current.splitlines(keepends=True), self.content.splitlines(keepends=True),
+                                     fromfile=f"{self.path} (now)", tofile=f"{self.path} (wanted)")
+        return mask("".join(lines))
 
 
 @dataclass

@@ -67,3 +67,14 @@ def test_daemon_reload_follows_the_pending_marker():
     assert SystemdReloaded(runner).check() == "unit files changed"
     SystemdReloaded(runner).apply()
     assert runner.calls[-2:] == [["systemctl", "daemon-reload"], ["rm", "-f", f"{PENDING_DIR}/{DAEMON_RELOAD}"]]
+
+
+def test_check_mode_diff_masks_every_secret():
+    from osa_aio.secrets import Secret
+    secret = Secret("db-password-9f2c1")
+    runner = FakeRunner({("cat",): (0, "[database]\nconnection = mysql://k:old@vip/k\n[token]\nexpiration = 3600\n")})
+    step = FileContent(runner, "/etc/keystone/keystone.conf",
+                       f"[database]\nconnection = mysql://k:{secret.reveal()}@vip/k\n[token]\nexpiration = 7200\n")
+    diff = step.diff()
+    assert "-expiration = 3600" in diff and "+expiration = 7200" in diff
+    assert "+connection = mysql://k:***@vip/k" in diff and secret.reveal() not in diff
