@@ -6,7 +6,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from osa_aio.config import USER_SECRETS, Config, load_config, project_path
+from osa_aio import profiles
+from osa_aio.config import USER_SECRETS, USER_VARIABLES, Config, load_config, project_path
+from osa_aio.errors import ConfigError
+from osa_aio.fsutil import write_atomic
+from osa_aio.inventory.query import containers
+from osa_aio.yamlio import load_yaml
 from osa_aio.engine import Engine
 from osa_aio.host import HostStateRecorded, local_host, network_steps, primary_address
 from osa_aio.image import BaseImageBuilt, host_recipe
@@ -30,6 +35,34 @@ class ConfigDirInstalled:
     def apply(self) -> None:
         shutil.copytree(project_path("user_config"), self.target)
         self.target.chmod(0o750)
+
+
+@dataclass
+class ProfileChosen:
+    """user_variables.yml names the service profile (`osa_aio_profile`), its other lines kept."""
+
+    config_dir: Path
+    profile: str
+
+    @property
+    def name(self) -> str:
+        return f"profile {self.profile}"
+
+    @property
+    def path(self) -> Path:
+        return self.config_dir / USER_VARIABLES
+
+    def check(self) -> str | None:
+        current = (load_yaml(self.path) or {}).get(profiles.VARIABLE) if self.path.exists() else None
+        return None if current == self.profile else f"is {current or 'not set'}"
+
+    def apply(self) -> None:
+        lines = self.path.read_text().splitlines() if self.path.exists() else []
+        lines = [line for line in lines if line.strip() not in ("{}", "---")
+                 and not line.startswith(f"{profiles.VARIABLE}:")]
+        lines.append(f"{profiles.VARIABLE}: {self.profile}")
+        write_atomic(self.path, "\n".join(lines) + "\n", 0o640)
+        load_yaml(self.path)  # still valid YAML
 
 
 @dataclass
@@ -65,20 +98,23 @@ class InventorySaved:
         save_inventory(self.config_dir, self._build())
 
 
-def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False) -> None:
+def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, profile: str | None = None) -> None:
     """Preflight first (nothing changes before it passes), then each idempotent step."""
     runner = LocalRunner()
     address = primary_address(runner)
     with engine.phase("preflight"):
         # Validate the config that will be installed when there is none yet.
         source = config_dir if config_dir.is_dir() else project_path("user_config")
-        config: Config = load_config(source, host_address=address)
+        config: Config = load_config(source, host_address=address, profile=profile)
         inventory, _ = build_inventory(config, load_inventory(config_dir) if config_dir.is_dir() else None)
+        if profile:
+            _check_profile_fits_inventory(config, inventory)
         host = local_host(config, runner)
         run_preflight(config, inventory, host, runner)
         recipe = host_recipe()
     with engine.phase("config"):
         engine.run("config", "localhost", [ConfigDirInstalled(config_dir),
+                                           *([ProfileChosen(config_dir, config.profile)] if profile else []),
                                            SecretsFilled(config_dir / USER_SECRETS),
                                            InventorySaved(config_dir, address)])
     if engine.failed:
@@ -90,3 +126,17 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False) -> 
         return
     with engine.phase("base image"):
         engine.run("image", host.name, [BaseImageBuilt(recipe, rebuild=rebuild_image, runner=runner)])
+
+
+def _check_profile_fits_inventory(config: Config, inventory: dict) -> None:
+    """A profile asking for fewer containers than the saved inventory holds cannot take effect:
+    osa-aio never drops saved containers by itself."""
+    asked = {(entry.name, ctype): count for entry in config.host_entries for ctype, count in entry.affinity.items()}
+    held: dict[tuple[str, str], list[str]] = {}
+    for row in containers(inventory):
+        held.setdefault((row.host, row.container_type), []).append(row.name)
+    for key, names in sorted(held.items()):
+        if key in asked and len(names) > asked[key]:
+            raise ConfigError(f"profile {config.profile!r} asks for {asked[key]} {key[1]} on {key[0]}, the saved "
+                              f"inventory holds {len(names)}", file=str(config.config_dir / "openstack_inventory.json"),
+                              hint="bootstrap with a fresh config dir, or `osa-aio destroy --all --yes --purge` first")

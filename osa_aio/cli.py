@@ -16,7 +16,8 @@ from rich.console import Console
 
 from osa_aio import __version__
 from osa_aio.bootstrap import bootstrap as run_bootstrap
-from osa_aio.config import Config, USER_SECRETS, load_config, resolve_config_dir
+from osa_aio import profiles as profiles_mod
+from osa_aio.config import Config, USER_SECRETS, load_config, project_path, resolve_config_dir
 from osa_aio.containers import container_states, destroy_container, osa_aio_containers
 from osa_aio.deploy import deploy
 from osa_aio.destroy import destroy_all
@@ -37,7 +38,7 @@ from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import inventory_path, list_backups, load_inventory, save_inventory
 from osa_aio.output import format_table
 from osa_aio.lock import exclusive
-from osa_aio.preflight import PreflightFailed, check_root
+from osa_aio.preflight import PreflightFailed, budget, check_root
 from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.rebuild import plan as rebuild_plan
@@ -215,15 +216,17 @@ def _finish(engine: Engine, done: str) -> None:
 @cli.command()
 @config_dir_option
 @click.option("--rebuild-image", is_flag=True, help="Build the base image again even if its recipe is unchanged.")
+@click.option("--profile", metavar="NAME", help="Service profile: infra, identity (default) or minimal "
+                                                "(`osa-aio profiles`); kept in user_variables.yml.")
 @click.pass_context
 @changes_host
-def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool) -> None:
+def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool, profile: str | None) -> None:
     """Prepare the host: preflight, config dir, secrets, bridges, NAT, base image.
 
     Idempotent: a second run changes nothing and says so.
     """
     engine = _engine()
-    run_bootstrap(config_dir_of(ctx, config_dir), engine, rebuild_image=rebuild_image)
+    run_bootstrap(config_dir_of(ctx, config_dir), engine, rebuild_image=rebuild_image, profile=profile)
     _finish(engine, "Bootstrap done. Next: osa-aio run")
 
 
@@ -487,6 +490,28 @@ def _destroy_targets(inventory: dict, target: str) -> list[str]:
     if normalize(target) in leftovers and normalize(target) not in {normalize(r.name) for r in containers(inventory)}:
         return [leftovers[normalize(target)]]
     return resolve(inventory, target)
+
+
+@cli.command()
+@config_dir_option
+@click.pass_context
+def profiles(ctx: click.Context, config_dir: str | None) -> None:
+    """The service profiles (`bootstrap --profile NAME`): containers, memory and disk budget of each."""
+    directory = config_dir_of(ctx, config_dir)
+    source = directory if directory.is_dir() else project_path("user_config")
+    current = load_config(source, host_address=primary_address()).profile or profiles_mod.DEFAULT
+    rows = []
+    for profile in profiles_mod.PROFILES.values():
+        config = load_config(source, host_address=primary_address(), profile=profile.name)
+        inventory, _ = build_inventory(config, None)
+        need = budget(config, inventory)
+        counts = {}
+        for row in containers(inventory):
+            counts[row.container_type] = counts.get(row.container_type, 0) + 1
+        rows.append(("*" if profile.name == current else "", profile.name,
+                     ", ".join(f"{t.removesuffix('_container')} {n}" for t, n in sorted(counts.items())),
+                     str(need.memory_mb), str(need.disk_mb), profile.description))
+    click.echo(format_table(["", "PROFILE", "CONTAINERS", "MEMORY MB", "DISK MB", "WHAT"], rows))
 
 
 @cli.command()

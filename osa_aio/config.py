@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import re
 import sys
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import netaddr
 
+from osa_aio import profiles
 from osa_aio.errors import ConfigError
 from osa_aio.inventory.envd import Skeleton, load_envd
 from osa_aio.secrets import Secret, load_secrets
@@ -105,6 +107,7 @@ class Config:
     external_vip: str
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    profile: str | None = None  # the service profile applied to the host entries (osa_aio.profiles)
 
     @property
     def management(self) -> ProviderNetwork:
@@ -137,7 +140,7 @@ class Config:
         return value.reveal()
 
 
-def load_config(config_dir: Path, *, host_address: str | None = None) -> Config:
+def load_config(config_dir: Path, *, host_address: str | None = None, profile: str | None = None) -> Config:
     """Read and validate a config dir. ``host_address`` is the default external VIP."""
     if not config_dir.is_dir():
         raise ConfigError("the config dir does not exist", file=str(config_dir),
@@ -151,7 +154,16 @@ def load_config(config_dir: Path, *, host_address: str | None = None) -> Config:
     user_variables = load_yaml(config_dir / USER_VARIABLES) if (config_dir / USER_VARIABLES).exists() else {}
     secrets = load_secrets(config_dir / USER_SECRETS)
     skeleton = load_envd([project_path(ENV_D), config_dir / ENV_D])
-    return _validate(config_dir, user_config, sources, user_variables, secrets, skeleton, host_address)
+    config = _validate(config_dir, user_config, sources, user_variables, secrets, skeleton, host_address)
+    chosen = profile or user_variables.get(profiles.VARIABLE)
+    if chosen is None:
+        return config
+    if profile is None:
+        found = profiles.get(str(chosen), str(config_dir / USER_VARIABLES))
+    else:
+        found = profiles.get(profile, "--profile", key=None)
+    return dataclasses.replace(config, profile=found.name,
+                               host_entries=profiles.apply(config.host_entries, skeleton, found))
 
 
 def _load_user_config(main_file: Path, conf_d: Path) -> tuple[dict, dict[str, str]]:

@@ -54,7 +54,9 @@ def render_haproxy_cfg(inventory: dict, services: list[HaService], internal_vip:
     entries = []
     for service in sorted(services, key=lambda s: s.name):
         binds = [internal_vip] + ([external_vip] if service.external and external_vip != internal_vip else [])
-        entries.append({"service": service, "binds": binds, "servers": backends(inventory, service)})
+        servers = backends(inventory, service)
+        if servers:  # a service the profile leaves out gets no frontend
+            entries.append({"service": service, "binds": binds, "servers": servers})
     return render("haproxy/haproxy.cfg", entries=entries, stats_port=STATS_PORT, admin_socket=ADMIN_SOCKET,
                   state_file=SERVER_STATE_FILE)
 

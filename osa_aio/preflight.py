@@ -75,19 +75,21 @@ def check_lxc(proc: Path = Path("/proc")) -> list[str]:
 
 
 def check_resources(need: Budget, meminfo: Path = Path("/proc/meminfo"), disk_path: Path = LXC_PATH,
-                    base_built: bool = True) -> list[str]:
+                    base_built: bool = True, profile: str | None = None) -> list[str]:
     problems = []
+    fix = "lower affinity" if profile is None else "choose a smaller profile (`osa-aio profiles`)"
+    of = "" if profile is None else f" for profile {profile!r}"
     available_kb = next((int(line.split()[1]) for line in meminfo.read_text().splitlines()
                          if line.startswith("MemAvailable:")), 0)
     if available_kb // 1024 < need.memory_mb:
-        problems.append(f"not enough memory: the containers need {need.memory_mb} MB, "
-                        f"{available_kb // 1024} MB is available; free memory or lower affinity")
+        problems.append(f"not enough memory{of}: the containers need {need.memory_mb} MB, "
+                        f"{available_kb // 1024} MB is available; free memory or {fix}")
     disk_need = need.disk_mb + (0 if base_built else BASE_IMAGE_DISK_MB)
     probe = disk_path if disk_path.exists() else disk_path.parent
     free_mb = shutil.disk_usage(probe).free // (1024 * 1024)
     if free_mb < disk_need:
-        problems.append(f"not enough disk at {disk_path}: the containers need {disk_need} MB, "
-                        f"{free_mb} MB is free; free space or lower affinity")
+        problems.append(f"not enough disk at {disk_path}{of}: the containers need {disk_need} MB, "
+                        f"{free_mb} MB is free; free space or {fix}")
     return problems
 
 
@@ -132,7 +134,7 @@ def run_preflight(config: Config, inventory: dict, host: HostEntry, runner: Runn
     problems = check_root() + check_lxc()
     need = budget(config, inventory)
     if not problems:
-        problems += check_resources(need, base_built=current_base() is not None)
+        problems += check_resources(need, base_built=current_base() is not None, profile=config.profile)
         problems += check_networks(config, host, runner)
     if problems:
         raise PreflightFailed(problems)

@@ -39,7 +39,10 @@ def build(host: str, inventory: dict, plans: list[BridgePlan], bridges_up: dict[
     for service in sorted(services, key=lambda s: s.name):
         binds = [internal_vip] + ([external_vip] if service.external and external_vip != internal_vip else [])
         rows = []
-        for server in backends(inventory, service):
+        servers_of = backends(inventory, service)
+        if not servers_of:  # a service the profile leaves out has no frontend
+            continue
+        for server in servers_of:
             seen = by_server.get((service.name, server.name))
             rows.append({"server": server.name, "address": f"{server.address}:{service.port}",
                          "backup": server.backup, "health": seen.status if seen else "unknown",

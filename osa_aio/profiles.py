@@ -1,0 +1,55 @@
+"""Service profiles (Kolla's profiles, OSA's scenarios): named sets of services and how many
+containers of each, chosen with `osa-aio bootstrap --profile NAME` (kept in user_variables.yml as
+`osa_aio_profile`). A profile sets the affinity of its container types on every host that
+carries them; 0 means none. Its memory and disk budget follows from env.d (`osa-aio profiles`),
+and the preflight refuses a profile this host cannot hold, naming it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Mapping
+
+from osa_aio.errors import ConfigError
+
+VARIABLE = "osa_aio_profile"
+DEFAULT = "identity"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    counts: Mapping[str, int]  # container type -> containers per host (0: none)
+
+
+_INFRA = {"repo_container": 1, "galera_container": 3, "rabbit_mq_container": 3, "memcached_container": 1,
+          "utility_container": 1}
+PROFILES = {p.name: p for p in (
+    Profile("infra", "the shared infrastructure alone: repo, HAProxy, galera x3, rabbitmq x3, memcached, utility",
+            {**_INFRA, "keystone_container": 0}),
+    Profile("identity", "infra + keystone x2 (the default): redundant like OSA's AIO",
+            {**_INFRA, "keystone_container": 2}),
+    Profile("minimal", "one of each (galera, rabbitmq, keystone, memcached, repo, utility): for a laptop",
+            {"repo_container": 1, "galera_container": 1, "rabbit_mq_container": 1, "memcached_container": 1,
+             "utility_container": 1, "keystone_container": 1}),
+)}
+
+
+def get(name: str, file: str, key: str | None = VARIABLE) -> Profile:
+    if name not in PROFILES:
+        raise ConfigError(f"unknown profile {name!r}", file=file, key=key,
+                          hint=f"profiles: {', '.join(PROFILES)} (see `osa-aio profiles`)")
+    return PROFILES[name]
+
+
+def apply(entries: tuple, skeleton, profile: Profile) -> tuple:
+    """Host entries with the profile's counts as their affinity, for the groups that carry each type."""
+    result = []
+    for entry in entries:
+        affinity = dict(entry.affinity)
+        for ctype, count in profile.counts.items():
+            if ctype in skeleton.containers and entry.group in skeleton.host_groups_of(ctype):
+                affinity[ctype] = count
+        result.append(dataclasses.replace(entry, affinity=affinity))
+    return tuple(result)
