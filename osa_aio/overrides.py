@@ -12,6 +12,7 @@ or container is an error that names it, found before anything changes.
 
 from __future__ import annotations
 
+import configparser
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -49,9 +50,19 @@ def _as_layer(value: Any, sectioned: bool, where: str, key: str) -> dict:
 
 def _fragment(path: Path, sectioned: bool) -> dict:
     try:
-        parsed = parse(path.read_text())
+        text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read it: {exc}", file=str(path)) from None
+    # configparser judges the syntax (merging is line-based, to keep the rendered file's comments).
+    checker = configparser.ConfigParser(strict=False, interpolation=None)
+    try:
+        checker.read_string(text if sectioned else "[top]\n" + text, source=str(path))
+    except configparser.MissingSectionHeaderError:
+        pass  # reported below, naming the key
+    except configparser.Error as exc:
+        raise ConfigError(f"not INI: {' '.join(str(exc).split())}", file=str(path),
+                          hint="write [section] headers and key = value lines") from None
+    parsed = parse(text)
     if sectioned and parsed.get(TOP):
         key = next(iter(parsed[TOP]))
         raise ConfigError(f"{key!r} is outside any [section]", file=str(path), hint="put it under a [section] header")

@@ -81,6 +81,9 @@ def test_null_removes_a_key_and_sectionless_files_take_keys(load, config_dir):
      "'aio1-galera-container-x' is not a keystone container"),
     (lambda d: ((d / "config" / "galera").mkdir(parents=True), (d / "config" / "galera" / "my.cnf").write_text("a = 1\n")),
      "config/galera/my.cnf: 'a' is outside any [section]"),
+    (lambda d: ((d / "config" / "keystone").mkdir(parents=True),
+                (d / "config" / "keystone" / "keystone.conf").write_text("[token]\nthis is not ini\n")),
+     "config/keystone/keystone.conf: not INI: Source contains parsing errors"),
 ])
 def test_overrides_naming_unknown_things_are_errors_that_name_them(load, config_dir, setup, message):
     setup(config_dir)
