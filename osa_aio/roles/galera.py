@@ -138,9 +138,14 @@ class ClusterRunning:
             first = self._bootstrap_node()
             self._run(first, ["galera_new_cluster"])
             self._settled(first, done)
-        # Nodes that are down join the primary component, one at a time.
+        # Nodes that are down join the primary component, one at a time. A node already joining
+        # (started at boot by osa-aio-galera-rejoin: its unit is activating during IST/SST) is
+        # left to finish: restarting it mid-transfer would abort the transfer under the donor.
         for name in self.runners:
             if name not in done and not states[name].synced:
+                if self._joining(name):
+                    self._settled(name, done)
+                    continue
                 self._run(name, ["systemctl", "restart", "mariadb"])
                 self._settled(name, done)
         # Then a rolling restart of the nodes whose config changed: the others keep the cluster
@@ -179,6 +184,9 @@ class ClusterRunning:
 
     def _run(self, name: str, argv: list[str], check: bool = True):
         return self.runners[name].run(argv, check=check, timeout=SYNC_TIMEOUT)
+
+    def _joining(self, name: str) -> bool:
+        return self._run(name, ["systemctl", "is-active", "mariadb"], check=False).stdout.strip() == "activating"
 
     def _wait_synced(self, name: str) -> None:
         wait_for(lambda: None if node_state(name, self.runners[name]).synced else "not synced", SYNC_TIMEOUT, name,

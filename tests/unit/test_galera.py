@@ -39,12 +39,19 @@ def test_after_a_crash_the_recovered_position_decides():
 class Cluster:
     """Three fake galera nodes sharing one state: which run mariadb, and which have a restart pending."""
 
-    def __init__(self, active: set[str], pending: set[str]) -> None:
-        self.active, self.pending, self.restarts = set(active), set(pending), []
+    def __init__(self, active: set[str], pending: set[str], joining: set[str] = frozenset()) -> None:
+        self.active, self.pending, self.restarts, self.joining = set(active), set(pending), [], set(joining)
+        self.asked: dict[str, int] = {}
         self.runners = {name: FakeRunner(self.answers(name), name) for name in ("g1", "g2", "g3")}
 
     def answers(self, name):
         def is_active(argv, stdin):
+            if name in self.joining:  # activating while osa-aio looks twice (its state, then the join)
+                self.asked[name] = self.asked.get(name, 0) + 1
+                if self.asked[name] >= 2:
+                    self.joining.discard(name)  # it finishes joining while osa-aio waits
+                    self.active.add(name)
+                return 3, "activating\n"
             return (0, "active\n") if name in self.active else (3, "inactive\n")
 
         def status(argv, stdin):
@@ -82,3 +89,10 @@ def test_a_config_change_restarts_one_node_at_a_time():
     assert step.check() == "config changed on g2: rolling restart"
     step.apply()
     assert cluster.restarts == ["g2"] and step.check() is None
+
+
+def test_a_node_joining_at_boot_is_waited_for_not_restarted():
+    cluster = Cluster(active={"g2", "g3"}, pending=set(), joining={"g1"})
+    step = ClusterRunning(cluster.runners)
+    step.apply()
+    assert cluster.restarts == [] and step.check() is None
