@@ -179,9 +179,8 @@ def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
     for service, checkout in checkouts.items():
         role = dev_role(service)
         runner = LxcAttachRunner(checkout.container)
-        if runner.container.running:
-            runner.run([f"{role.VENV}/bin/pip", "uninstall", "--quiet", "--yes", role.DEV["package"]], check=False)
-            runner.run(["rm", "-f", f"{role.VENV}/osa-aio-venv.digest"])  # the venv is rebuilt by the role
+        if runner.container.running:  # without its digest the role makes the venv afresh
+            runner.run(["rm", "-f", f"{role.VENV}/osa-aio-venv.digest"])
         for member in _members(checkout):
             try:
                 set_server_state(member, "enable")

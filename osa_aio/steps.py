@@ -51,7 +51,6 @@ class FileContent:
     owner: str = "root"
     group: str | None = None
     notify: tuple[str, ...] = ()
-    changed: bool = False
 
     @property
     def name(self) -> str:
@@ -72,7 +71,6 @@ class FileContent:
         if self.notify:
             mark_pending(self.runner, self.notify)
         put(self.runner, self.path, self.content, mode=self.mode, owner=self.owner, group=self.group)
-        self.changed = True
 
     def diff(self) -> str:
         """What applying would change, as a unified diff with every secret value masked."""
@@ -116,7 +114,6 @@ class Packages:
 
     runner: Runner
     packages: tuple[str, ...]
-    changed: bool = False
 
     @property
     def name(self) -> str:
@@ -140,7 +137,6 @@ class Packages:
                   "apt-get update -qq; apt-get install -y -qq --no-install-recommends \"$@\"")
         self.runner.run(["sh", "-c", script, "apt", *missing], env={"DEBIAN_FRONTEND": "noninteractive"},
                         timeout=1800)
-        self.changed = True
 
 
 @dataclass
@@ -186,7 +182,6 @@ class Command:
     stdin: str | None = None
     env: dict | None = None
     timeout: float | None = 600
-    changed: bool = False
 
     @property
     def name(self) -> str:
@@ -199,7 +194,6 @@ class Command:
 
     def apply(self) -> None:
         self.runner.run(self.argv, stdin=self.stdin, env=self.env, timeout=self.timeout)
-        self.changed = True
 
 
 @dataclass
@@ -237,7 +231,6 @@ class PythonVenv:
     find_links: str
     constraints: str
     notify: tuple[str, ...] = ()
-    changed: bool = False
 
     @property
     def name(self) -> str:
@@ -266,7 +259,6 @@ class PythonVenv:
                          *self.packages],
                         env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
         put(self.runner, f"{self.path}/osa-aio-venv.digest", self._digest() + "\n")
-        self.changed = True
 
 
 def wait_for(probe: Callable[[], str | None], seconds: float, where: str, hint: str) -> None:

@@ -34,7 +34,6 @@ class HaproxyConfig:
 
     runner: Runner
     content: str
-    changed: bool = False
     name = "haproxy.cfg"
 
     def check(self) -> str | None:
@@ -56,7 +55,6 @@ class HaproxyConfig:
             os.replace(tmp.name, CONFIG)
         finally:
             Path(tmp.name).unlink(missing_ok=True)
-        self.changed = True
 
 
 def running_pids() -> list[int]:
