@@ -49,14 +49,22 @@ def backends(inventory: dict, service: HaService) -> list[Server]:
             for index, name in enumerate(names)]
 
 
-def render_haproxy_cfg(inventory: dict, services: list[HaService], internal_vip: str, external_vip: str) -> str:
-    """haproxy.cfg for these services; the same inputs always give the same text."""
-    entries = []
+def frontends(inventory: dict, services, internal_vip: str, external_vip: str) -> list[tuple]:
+    """(service, bind addresses, servers) of each frontend, by name; a service with no containers
+    (a profile leaves it out) has none."""
+    result = []
     for service in sorted(services, key=lambda s: s.name):
         binds = [internal_vip] + ([external_vip] if service.external and external_vip != internal_vip else [])
         servers = backends(inventory, service)
-        if servers:  # a service the profile leaves out gets no frontend
-            entries.append({"service": service, "binds": binds, "servers": servers})
+        if servers:
+            result.append((service, binds, servers))
+    return result
+
+
+def render_haproxy_cfg(inventory: dict, services: list[HaService], internal_vip: str, external_vip: str) -> str:
+    """haproxy.cfg for these services; the same inputs always give the same text."""
+    entries = [{"service": service, "binds": binds, "servers": servers}
+               for service, binds, servers in frontends(inventory, services, internal_vip, external_vip)]
     return render("haproxy/haproxy.cfg", entries=entries, stats_port=STATS_PORT, admin_socket=ADMIN_SOCKET,
                   state_file=SERVER_STATE_FILE)
 

@@ -9,7 +9,7 @@ from typing import Iterable
 from rich.tree import Tree
 
 from osa_aio.containers import ContainerState, container_spec, ordered
-from osa_aio.haproxy import HaService, ServerState, backends
+from osa_aio.haproxy import HaService, ServerState, frontends
 from osa_aio.host import BridgePlan
 
 
@@ -35,21 +35,17 @@ def build(host: str, inventory: dict, plans: list[BridgePlan], bridges_up: dict[
                         "addresses": [f"{address}/{prefix}" for address, prefix in plan.addresses],
                         "containers": members})
     by_server = {(s.backend, s.server): s for s in servers or []}
-    frontends = []
-    for service in sorted(services, key=lambda s: s.name):
-        binds = [internal_vip] + ([external_vip] if service.external and external_vip != internal_vip else [])
+    shown = []
+    for service, binds, members in frontends(inventory, services, internal_vip, external_vip):
         rows = []
-        servers_of = backends(inventory, service)
-        if not servers_of:  # a service the profile leaves out has no frontend
-            continue
-        for server in servers_of:
+        for server in members:
             seen = by_server.get((service.name, server.name))
             rows.append({"server": server.name, "address": f"{server.address}:{service.port}",
                          "backup": server.backup, "health": seen.status if seen else "unknown",
                          "dev": checkouts.get(server.name)})
-        frontends.append({"name": service.name, "mode": service.mode,
-                          "binds": [f"{address}:{service.port}" for address in binds], "backends": rows})
-    return {"host": host, "bridges": bridges, "haproxy": {"answering": servers is not None, "frontends": frontends},
+        shown.append({"name": service.name, "mode": service.mode,
+                      "binds": [f"{address}:{service.port}" for address in binds], "backends": rows})
+    return {"host": host, "bridges": bridges, "haproxy": {"answering": servers is not None, "frontends": shown},
             "dev": [{"container": c, "checkout": s} for c, s in sorted(checkouts.items())]}
 
 
