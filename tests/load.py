@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osa_aio.config import load_config
+from osa_aio.containers import container_state
 from osa_aio.haproxy import admin_command, server_states
 from osa_aio.roles.galera import node_state, parse_grastate
 from osa_aio.roles.rabbitmq import running_nodes
@@ -336,8 +337,7 @@ def every_container_stopped(target: Target) -> dict:
     subprocess.run(["lxc-autostart", "--shutdown", "--groups", "openstack", "--timeout", "120"], check=True,
                    capture_output=True, timeout=900)
     stop_took = time.monotonic() - began
-    still = [n for n in target.containers("") if subprocess.run(["lxc-info", "-n", n, "-s"], capture_output=True,
-                                                                text=True).stdout.split()[-1] != "STOPPED"]
+    still = [n for n in target.containers("") if container_state(n).state != "STOPPED"]
     grastates = {}
     for node in galera:
         path = Path("/openstack") / node / "mysql" / "grastate.dat"

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from osa_aio.roles import ROLES
+
+# Every container type a role deploys (destroying them all empties the host but keeps it bootstrapped).
+CONTAINER_TYPES = tuple(role.CONTAINER_TYPE for role in ROLES.values() if hasattr(role, "CONTAINER_TYPE"))
 # Set to keep the base image between local runs (CI purges it, proving the cold build).
 KEEP_IMAGE = os.environ.get("OSA_AIO_TEST_KEEP_IMAGE") == "1"
 

@@ -24,10 +24,9 @@ from osa_aio.image import LXC_PATH, read_marker
 from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.roles.galera import node_state
 from osa_aio.transport import LxcAttachRunner
+from tests.integration.conftest import CONTAINER_TYPES
 
 LOG = Path("/var/log/osa-aio/osa-aio.log")
-TYPES = ("galera_container", "rabbit_mq_container", "memcached_container", "repo_container",
-         "keystone_container", "utility_container")
 
 
 def log_has(offset: int, pattern: str):
@@ -78,7 +77,7 @@ def check_inventory_and_containers(aio, inventory_before: dict, whole: bool = Tr
 def test_runs_killed_at_three_points_are_completed_by_the_next_run(aio):
     inventory_before = aio.inventory()
     names = [row.name for row in inventory_containers(inventory_before)]
-    aio.osa("destroy", *TYPES)
+    aio.osa("destroy", *CONTAINER_TYPES)
     assert not any(lxc.Container(n).defined for n in names)
 
     # 1. While the containers are being made: some exist, some do not yet.

@@ -4,20 +4,14 @@ cannot hold, naming it, with nothing changed."""
 
 import json
 import shutil
-import subprocess
-import sys
 
 from osa_aio.config import project_path
-
-TYPES = ("galera_container", "rabbit_mq_container", "memcached_container", "repo_container",
-         "keystone_container", "utility_container")
+from tests.integration.conftest import CONTAINER_TYPES as TYPES
+from tests.integration.conftest import osa as run_osa
 
 
 def osa(config_dir, *args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "osa_aio", "--config-dir", str(config_dir), *args],
-                          capture_output=True, text=True, timeout=1800)
-    assert not check or proc.returncode == 0, f"osa-aio {' '.join(args)}: {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return proc
+    return run_osa(*args, config_dir=config_dir, check=check)
 
 
 def test_minimal_profile_gives_one_container_per_service(aio, tmp_path):

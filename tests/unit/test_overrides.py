@@ -2,11 +2,11 @@ import pytest
 from rich.console import Console
 
 from osa_aio import overrides
+from osa_aio.deploy import _check_overrides
 from osa_aio.engine import Engine
 from osa_aio.errors import ConfigError
 from osa_aio.ini import parse
 from osa_aio.inventory.generate import build_inventory
-from osa_aio.inventory.naming import normalize
 from osa_aio.roles import ROLES, galera, keystone, rabbitmq
 from osa_aio.roles.context import Context
 from osa_aio.secrets import Secret
@@ -27,12 +27,6 @@ def keystone_conf(ctx, name):
     return parse(next(s.content for s in steps if isinstance(s, FileContent) and s.path.endswith("keystone.conf")))
 
 
-def services(ctx):
-    return {normalize(n): next(r.NAME for r in ROLES.values() if getattr(r, "CONTAINER_TYPE", None) == hv["container_type"])
-            for n, hv in ctx.inventory["_meta"]["hostvars"].items() if hv.get("container_type")
-            and any(getattr(r, "CONTAINER_TYPE", None) == hv["container_type"] for r in ROLES.values())}
-
-
 def test_variable_names_follow_osa():
     assert overrides.variable("keystone", "keystone.conf") == "keystone_keystone_conf_overrides"
     assert overrides.variable("galera", "my.cnf") == "galera_my_cnf_overrides"
@@ -49,7 +43,7 @@ def test_user_variables_then_service_folder_then_container_folder(load, config_d
     (folder / "keystone.conf").write_text("[token]\nexpiration = 1800\n[oslo_policy]\nenforce_scope = false\n")
     (folder / first.replace("-container-", "_container-").replace("aio1-", "aio1_") / "keystone.conf").write_text(
         "# only the first\n[token]\nexpiration = 900\n")
-    overrides.check(ctx.config, FILES, services(ctx))
+    _check_overrides(ctx.config, ctx.inventory)
     one, two = keystone_conf(ctx, first), keystone_conf(ctx, second)
     assert one["DEFAULT"]["debug"] == "true" and two["DEFAULT"]["debug"] == "true"
     assert one["token"]["expiration"] == "900" and two["token"]["expiration"] == "1800"
@@ -89,7 +83,7 @@ def test_overrides_naming_unknown_things_are_errors_that_name_them(load, config_
     setup(config_dir)
     ctx = context(load)
     with pytest.raises(ConfigError) as caught:
-        overrides.check(ctx.config, FILES, services(ctx))
+        _check_overrides(ctx.config, ctx.inventory)
     assert message in str(caught.value)
 
 
