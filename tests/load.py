@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -18,7 +17,7 @@ import urllib.request
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from osa_aio.config import load_config
@@ -27,6 +26,7 @@ from osa_aio.haproxy import admin_command, server_states
 from osa_aio.roles.galera import node_state, parse_grastate
 from osa_aio.roles.rabbitmq import running_nodes
 from osa_aio.transport import LxcAttachRunner
+from tests.cli import osa
 
 PREFIX = "osa-aio-load-"
 FIGURES: list[str] = []  # what the scenarios measured in this test run (printed at its end)
@@ -196,7 +196,6 @@ class KeystoneLoad:
 @dataclass
 class Target:
     config_dir: Path
-    figures: dict[str, str] = field(default_factory=dict)
 
     def inventory(self) -> dict:
         return json.loads((self.config_dir / "openstack_inventory.json").read_text())
@@ -212,11 +211,7 @@ class Target:
                             config.secret("keystone_auth_admin_password"), rate, duration)
 
     def osa(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "osa_aio", "--config-dir", str(self.config_dir), *args],
-                              capture_output=True, text=True, timeout=1800)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"osa-aio {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-        return proc
+        return osa(*args, config_dir=self.config_dir, check=check)
 
 
 def lxc(*argv: str) -> None:
@@ -258,7 +253,6 @@ def galera_active_node_stopped(target: Target, rate: float = 20, duration: float
     lxc("lxc-stop", "-n", active)
     stop_took = load.now() - stopped_at
     load.wait_until(duration / 2)
-    started_at = load.now()
     lxc("lxc-start", "-n", active)
     synced, rejoin = wait(lambda: (s := node_state(active, LxcAttachRunner(active))).synced
                           and s.cluster_size == len(nodes), 180)

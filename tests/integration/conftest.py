@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from osa_aio.roles import ROLES
+from tests.cli import osa
 
 # Every container type a role deploys (destroying them all empties the host but keeps it bootstrapped).
 CONTAINER_TYPES = tuple(role.CONTAINER_TYPE for role in ROLES.values() if hasattr(role, "CONTAINER_TYPE"))
@@ -32,15 +33,6 @@ def skip_reason() -> str | None:
     except ImportError:
         return "the integration suite needs the python-lxc bindings"
     return None
-
-
-def osa(*args: str, config_dir: Path, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
-    """Run the real CLI (python -m osa_aio) with this config dir."""
-    proc = subprocess.run([sys.executable, "-m", "osa_aio", "--config-dir", str(config_dir), *args],
-                          capture_output=True, text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"osa-aio {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 @dataclass

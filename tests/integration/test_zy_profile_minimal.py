@@ -6,8 +6,8 @@ import json
 import shutil
 
 from osa_aio.config import project_path
+from tests.cli import osa as run_osa
 from tests.integration.conftest import CONTAINER_TYPES as TYPES
-from tests.integration.conftest import osa as run_osa
 
 
 def osa(config_dir, *args, check=True):
