@@ -34,6 +34,7 @@ from osa_aio.config import resolve_config_dir  # noqa: E402
 from osa_aio.containers import osa_aio_containers  # noqa: E402
 from osa_aio.output import format_table  # noqa: E402
 from osa_aio.transport import LxcAttachRunner  # noqa: E402
+from tests.cli import osa as run_osa  # noqa: E402
 from tests.load import SCENARIOS, Target, every_container_stopped  # noqa: E402
 
 TARGETS = {"cold deploy": 8 * 60, "warm deploy": 3 * 60, "no-op re-run": 15}
@@ -67,13 +68,13 @@ def developer_rows(config_dir: Path, rows: list) -> None:
 
 
 def osa(config_dir: Path, *args: str) -> tuple[float, str]:
+    """Seconds an osa-aio command took, and its output; the benchmark stops when one fails."""
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "osa_aio", "--config-dir", str(config_dir), *args],
-                          capture_output=True, text=True)
-    seconds = time.monotonic() - started
-    if proc.returncode != 0:
-        sys.exit(f"benchmark: osa-aio {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return seconds, proc.stdout
+    try:
+        proc = run_osa(*args, config_dir=config_dir)
+    except AssertionError as exc:
+        sys.exit(f"benchmark: {exc}")
+    return time.monotonic() - started, proc.stdout
 
 
 def phases(output: str) -> list[tuple[str, float]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from osa_aio.roles import ROLES
+from osa_aio.transport import LxcAttachRunner
 from tests.cli import osa
 
 # Every container type a role deploys (destroying them all empties the host but keeps it bootstrapped).
@@ -76,6 +77,33 @@ def aio(tmp_path_factory) -> Deployment:
           f"run {deployment.seconds['run']:.1f}s")
     yield deployment
     osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir, check=False)
+
+
+@pytest.fixture
+def utility(aio):
+    """A runner in the utility container (the openstack client and /root/openrc)."""
+    return LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
+
+
+def openstack(utility, *args, check=True):
+    """The openstack client in the utility container, as admin."""
+    return utility.run(["bash", "-c", ". /root/openrc && openstack \"$@\"", "openstack", *args],
+                       check=check, timeout=120)
+
+
+def host_state(aio) -> tuple:
+    """What a command that fails must leave as it was: rules, addresses, containers, HAProxy's
+    config, the saved inventory and /var/lib/lxc (the preflight test's veth left out)."""
+    def run(*argv):
+        return subprocess.run(list(argv), capture_output=True, text=True).stdout
+
+    containers = json.loads(aio.osa("list", "--json").stdout)
+    return (run("iptables", "-w", "-t", "nat", "-S"), run("iptables", "-w", "-S"),
+            "\n".join(line for line in run("ip", "-br", "addr").splitlines() if not line.startswith("osa-pf")),
+            [(c["name"], c["state"], c["addresses"]) for c in containers],
+            Path("/etc/haproxy/haproxy.cfg").read_text(),
+            (aio.config_dir / "openstack_inventory.json").read_bytes(),
+            sorted(p.name for p in Path("/var/lib/lxc").iterdir()))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

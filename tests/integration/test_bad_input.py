@@ -3,7 +3,6 @@ gives one line per problem, each naming the argument, file or key and what to do
 neither the host nor the saved inventory changes. (The configuration and env.d cases, 29 of them,
 are in tests/unit/test_validation.py: the same rule, without LXC.)"""
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,18 +10,7 @@ from pathlib import Path
 
 import pytest
 
-
-def host_state(aio) -> tuple:
-    def run(*argv):
-        return subprocess.run(list(argv), capture_output=True, text=True).stdout
-
-    containers = json.loads(aio.osa("list", "--json").stdout)
-    return (run("iptables", "-w", "-t", "nat", "-S"), run("iptables", "-w", "-S"),
-            "\n".join(l for l in run("ip", "-br", "addr").splitlines() if not l.startswith("osa-pf")),
-            [(c["name"], c["state"], c["addresses"]) for c in containers],
-            Path("/etc/haproxy/haproxy.cfg").read_text(),
-            (aio.config_dir / "openstack_inventory.json").read_bytes(),
-            sorted(p.name for p in Path("/var/lib/lxc").iterdir()))
+from tests.integration.conftest import host_state
 
 
 CLI_CASES = {

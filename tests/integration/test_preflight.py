@@ -4,6 +4,8 @@ import subprocess
 
 import pytest
 
+from tests.integration.conftest import host_state
+
 
 @pytest.fixture
 def squatter():
@@ -14,19 +16,12 @@ def squatter():
     subprocess.run(["ip", "link", "del", "osa-pf0"], check=False)
 
 
-def host_state():
-    rules = [subprocess.run(["iptables", "-w", "-t", t, "-S"], capture_output=True, text=True).stdout
-             for t in ("nat", "filter")]
-    links = subprocess.run(["ip", "-br", "addr"], capture_output=True, text=True).stdout
-    return rules, "\n".join(line for line in links.splitlines() if not line.startswith("osa-pf"))
-
-
 def test_network_in_use_fails_preflight_with_exit_2_and_changes_nothing(aio, squatter):
-    before = host_state(), (aio.config_dir / "openstack_inventory.json").read_text()
+    before = host_state(aio)
     result = aio.osa("bootstrap", check=False)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert any("cidr_networks.management: 172.29.236.0/22 is already used by osa-pf0 (172.29.237.7/24); "
                "choose another network" in line for line in lines), result.stderr
     assert all(line.startswith("error: ") for line in lines)
-    assert (host_state(), (aio.config_dir / "openstack_inventory.json").read_text()) == before
+    assert host_state(aio) == before  # the saved inventory included

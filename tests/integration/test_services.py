@@ -6,21 +6,11 @@ import re
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from osa_aio.transport import LxcAttachRunner
+from tests.integration.conftest import openstack
 
 VIP = "172.29.236.101"
-
-
-@pytest.fixture
-def utility(aio):
-    return LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
-
-
-def openstack(utility, *args, check=True):
-    return utility.run(["bash", "-c", ". /root/openrc && openstack \"$@\"", "openstack", *args],
-                       check=check, timeout=120)
 
 
 def test_openstack_client_issues_tokens_lists_endpoints_and_creates_projects(utility):

@@ -7,24 +7,15 @@ import time
 import pytest
 
 from osa_aio.transport import LxcAttachRunner
-
-
-def utility_runner(aio):
-    return LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
-
-
-def openstack(runner, *args, check=True):
-    return runner.run(["bash", "-c", ". /root/openrc && openstack \"$@\"", "openstack", *args],
-                      check=check, timeout=120)
+from tests.integration.conftest import openstack
 
 
 def stop(name: str, kill: bool = False) -> None:
     subprocess.run(["lxc-stop", "-n", name, *(["-k"] if kill else [])], check=True)
 
 
-def test_projects_created_with_the_first_galera_node_stopped(aio):
+def test_projects_created_with_the_first_galera_node_stopped(aio, utility):
     first = sorted(n for n in aio.containers() if "-galera-" in n)[0]
-    utility = utility_runner(aio)
     stop(first, kill=True)
     started = time.monotonic()
     try:
