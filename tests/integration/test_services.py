@@ -6,7 +6,6 @@ import re
 import urllib.request
 from pathlib import Path
 
-
 from osa_aio.transport import LxcAttachRunner
 from tests.integration.conftest import openstack
 
