@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,11 +133,9 @@ def _check_profile_fits_inventory(config: Config, inventory: dict) -> None:
     """A profile asking for fewer containers than the saved inventory holds cannot take effect:
     osa-aio never drops saved containers by itself."""
     asked = {(entry.name, ctype): count for entry in config.host_entries for ctype, count in entry.affinity.items()}
-    held: dict[tuple[str, str], list[str]] = {}
-    for row in containers(inventory):
-        held.setdefault((row.host, row.container_type), []).append(row.name)
-    for key, names in sorted(held.items()):
-        if key in asked and len(names) > asked[key]:
+    held = Counter((row.host, row.container_type) for row in containers(inventory))
+    for key, count in sorted(held.items()):
+        if key in asked and count > asked[key]:
             raise ConfigError(f"profile {config.profile!r} asks for {asked[key]} {key[1]} on {key[0]}, the saved "
-                              f"inventory holds {len(names)}", file=str(config.config_dir / "openstack_inventory.json"),
+                              f"inventory holds {count}", file=str(inventory_path(config.config_dir)),
                               hint="bootstrap with a fresh config dir, or `osa-aio destroy --all --yes --purge` first")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 import json
 import os
 import time
@@ -505,9 +506,7 @@ def profiles(ctx: click.Context, config_dir: str | None) -> None:
         config = load_config(source, host_address=primary_address(), profile=profile.name)
         inventory, _ = build_inventory(config, None)
         need = budget(config, inventory)
-        counts = {}
-        for row in containers(inventory):
-            counts[row.container_type] = counts.get(row.container_type, 0) + 1
+        counts = Counter(row.container_type for row in containers(inventory))
         rows.append(("*" if profile.name == current else "", profile.name,
                      ", ".join(f"{t.removesuffix('_container')} {n}" for t, n in sorted(counts.items())),
                      str(need.memory_mb), str(need.disk_mb), profile.description))
