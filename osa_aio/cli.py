@@ -22,7 +22,7 @@ from osa_aio.config import Config, USER_SECRETS, load_config, project_path, reso
 from osa_aio.containers import container_states, destroy_container, osa_aio_containers
 from osa_aio.deploy import deploy
 from osa_aio.destroy import destroy_all
-from osa_aio.dev import dev_role
+from osa_aio.dev import dev_role, reset_all
 from osa_aio.dev import foreground as dev_foreground
 from osa_aio.dev import restart as dev_restart
 from osa_aio.dev import start as dev_start
@@ -241,11 +241,13 @@ def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool, p
 @changes_host
 def run_command(ctx: click.Context, config_dir: str | None, services: tuple[str, ...], limit: str | None,
                 check_mode: bool, reset_dev: bool) -> None:
-    """Deploy: containers, then every service in dependency order (or only the SERVICEs named:
-    repo, haproxy, galera, rabbitmq, memcached, keystone, utility)."""
+    """Deploy: containers, then every service in dependency order (or only the SERVICEs named,
+    see `osa-aio profiles` for the services)."""
     engine = _engine(check_mode)
-    deploy(config_dir_of(ctx, config_dir), engine, limit=limit, services=list(services) or None, reset_dev=reset_dev)
-    _finish(engine, "Deployed. Next: osa-aio verify")
+    if reset_dev and not check_mode:
+        reset_all(engine)
+    deploy(config_dir_of(ctx, config_dir), engine, limit=limit, services=list(services) or None)
+    _finish(engine, "Check mode: the steps above would change; nothing was changed (run without --check to apply)." if check_mode else "Deployed. Next: osa-aio verify")
 
 
 @cli.command(name="list")

@@ -26,10 +26,7 @@ LOG_ROOT = DATA_ROOT / "log"
 DATA_MOUNT = "openstack"   # /openstack/<name> on the host is /openstack in the container
 LOG_MOUNT = "var/log"      # /openstack/log/<name> on the host is the container's /var/log
 AUTOSTART_GROUPS = ("onboot", "openstack")
-# lxc.start.order: lower starts earlier. Databases and queues before the services using them.
-START_ORDER = {"galera_container": 10, "rabbit_mq_container": 20, "memcached_container": 30,
-               "repo_container": 40, "keystone_container": 50, "utility_container": 60}
-DEFAULT_START_ORDER = 70
+DEFAULT_START_ORDER = 70  # lxc.start.order of a type no role declares (lower starts earlier)
 START_TIMEOUT = 30
 CONFIG_FORMAT = 2  # bump when the way a spec becomes LXC config changes: containers get reconfigured
 
@@ -55,6 +52,7 @@ class ContainerSpec:
     networks: tuple[NetworkSpec, ...]
     start_order: int
     dev_mounts: tuple[tuple[str, str], ...] = ()  # (host checkout, path in the container): osa-aio dev
+    shared_mounts: tuple[tuple[str, str], ...] = ()  # (host dir, path in the container): its role's
 
     @property
     def data_dir(self) -> Path:
@@ -66,6 +64,14 @@ class ContainerSpec:
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps([CONFIG_FORMAT, lxc_config_items(self)]).encode()).hexdigest()
+
+
+def _declared(container_type: str) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """What its role declares for a container type: start order and shared mounts."""
+    # The roles build on this module (their steps make containers), so they are read lazily.
+    from osa_aio.roles import shared_mounts, start_orders  # noqa: PLC0415
+
+    return start_orders().get(container_type, DEFAULT_START_ORDER), shared_mounts().get(container_type, ())
 
 
 def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str], ...] = ()) -> ContainerSpec:
@@ -81,10 +87,10 @@ def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str]
         networks.append(NetworkSpec(interface=net["interface"], bridge=net["bridge"], mac=net["mac"],
                                     address=net.get("address"), prefixlen=prefix, gateway=gateway,
                                     mtu=net.get("mtu")))
+    start_order, shared = _declared(hv["container_type"])
     return ContainerSpec(name=name, container_type=hv["container_type"], host=hv["physical_host"],
-                         networks=tuple(networks),
-                         start_order=START_ORDER.get(hv["container_type"], DEFAULT_START_ORDER),
-                         dev_mounts=tuple(dev_mounts))
+                         networks=tuple(networks), start_order=start_order, dev_mounts=tuple(dev_mounts),
+                         shared_mounts=shared)
 
 
 def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
@@ -103,6 +109,7 @@ def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
     items += [
         ("lxc.mount.entry", f"{spec.data_dir} {DATA_MOUNT} none bind,create=dir 0 0"),
         ("lxc.mount.entry", f"{spec.log_dir} {LOG_MOUNT} none bind,create=dir 0 0"),
+        *[("lxc.mount.entry", f"{source} {target} none bind,create=dir 0 0") for source, target in spec.shared_mounts],
         *[("lxc.mount.entry", f"{source} {target} none bind,create=dir 0 0") for source, target in spec.dev_mounts],
         ("lxc.start.auto", "1"),
         ("lxc.start.order", str(spec.start_order)),
@@ -137,7 +144,8 @@ class HostDirectories:
     name = "data and log directories"
 
     def _wanted(self) -> list[Path]:
-        return [self.spec.data_dir, self.spec.log_dir, self.spec.log_dir / "apt", self.spec.log_dir / "journal"]
+        return [self.spec.data_dir, self.spec.log_dir, self.spec.log_dir / "apt", self.spec.log_dir / "journal",
+                *[Path(source) for source, _ in self.spec.shared_mounts]]
 
     def check(self) -> str | None:
         missing = [str(p) for p in self._wanted() if not p.is_dir()]

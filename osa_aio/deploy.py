@@ -20,7 +20,8 @@ from osa_aio.inventory.query import resolve
 from osa_aio.inventory.store import load_inventory, save_inventory
 from osa_aio.preflight import PreflightFailed, check_lxc, check_root
 from osa_aio.repo_build import WheelsBuilt
-from osa_aio.roles import ROLES, STAGES, haproxy_services, python_packages, role_for_type
+from osa_aio.roles import ROLES, STAGES, haproxy_services, role_for_type, wheel_sets
+from osa_aio.roles.base import Role
 from osa_aio.roles.context import Context
 from osa_aio.transport import LocalRunner
 
@@ -34,21 +35,15 @@ def select_roles(services: list[str] | None) -> list:
     return [ROLES[s] for s in services]
 
 
-def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services: list[str] | None = None,
-           reset_dev: bool = False) -> list[str]:
+def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services: list[str] | None = None) -> list[str]:
     """Bring containers and services to the config; return the containers acted on.
 
-    A container running a developer's checkout (`osa-aio dev`) is left so, and said, unless
-    ``reset_dev``: then it goes back to the released code.
+    A container running a developer's checkout (`osa-aio dev`) is left so, and said
+    (`osa-aio run --reset-dev` undoes the checkouts first: osa_aio.dev.reset_all).
     """
     runner = LocalRunner()
     roles = select_roles(services)
     checkouts = devstate.load()
-    if reset_dev and checkouts:
-        from osa_aio.dev import forget_checkouts  # noqa: PLC0415 - dev builds on deploy
-
-        forget_checkouts(checkouts, engine)
-        checkouts = {}
     for checkout in checkouts.values():
         engine.console.print(f"note: {checkout.container} runs a dev checkout of {checkout.service} from "
                              f"{checkout.source}; left as it is (`osa-aio run --reset-dev` or "
@@ -58,7 +53,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         inventory, warnings = build_inventory(config, load_inventory(config_dir))
         for warning in warnings:
             engine.console.print(f"warning: {warning}", markup=False, soft_wrap=True)
-        wanted_types = {role.CONTAINER_TYPE for role in roles if hasattr(role, "CONTAINER_TYPE")}
+        wanted_types = {role.container_type for role in roles if role.container_type}
         selected = [row.name for row in inventory_containers(inventory)
                     if services is None or row.container_type in wanted_types]
         if limit:
@@ -73,10 +68,12 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
 
     with engine.phase("images"):
         types = sorted({container_spec(inventory, n).container_type for n in names})
-        image_steps = {t: _type_image(t) for t in types if _type_image(t)}
-        jobs = [(f"image {t}", [step]) for t, step in image_steps.items()]
-        if any(role.NAME == "repo" for role in roles):
-            jobs.append(("wheels", [WheelsBuilt(python_packages())]))
+        image_steps = type_images(types)
+        jobs = [(f"image {', '.join(step.container_types)}", [step]) for step in {id(s): s for s in image_steps.values()}.values()]
+        # Every service's wheels, before any container changes: a requirements conflict stops here.
+        if any(role.name == "repo" for role in roles):
+            jobs += [(f"wheels {service}", [WheelsBuilt(service, packages)])
+                     for service, packages in wheel_sets().items()]
         engine.run_parallel("images", jobs, workers=3)
     if engine.failed:
         return names
@@ -84,7 +81,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
     with engine.phase("containers"):
         for name in names:
             ctype = container_spec(inventory, name).container_type
-            image = find_type_image(ctype, image_steps[ctype].digest()) if ctype in image_steps else None
+            image = find_type_image(image_steps[ctype].digest()) if ctype in image_steps else None
             engine.run(ctype, name, container_steps(inventory, name, image, devstate.mounts_for(name, checkouts)))
     if engine.failed:
         return names
@@ -94,12 +91,12 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         return names
 
     ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
-                  python_packages=python_packages(), haproxy_services=haproxy_services())
+                  wheel_sets=wheel_sets(), haproxy_services=haproxy_services())
     for stage in STAGES:
         chosen = [role for role in stage if role in roles]
         if not chosen:
             continue
-        with engine.phase(" + ".join(role.NAME for role in chosen)):
+        with engine.phase(" + ".join(role.name for role in chosen)):
             with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
                 for future in [pool.submit(role.deploy, ctx) for role in chosen]:
                     future.result()
@@ -110,10 +107,10 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
     return names
 
 
-def _check_secrets(config, roles: list) -> None:
+def _check_secrets(config, roles: list[Role]) -> None:
     """Every secret the chosen roles use is set, before anything changes."""
     for role in roles:
-        for key in getattr(role, "SECRETS", ()):
+        for key in role.secrets:
             config.secret(key)
 
 
@@ -123,15 +120,22 @@ def _check_overrides(config, inventory: dict) -> None:
     for row in inventory_containers(inventory):
         role = role_for_type(row.container_type)
         if role is not None:
-            services[normalize(row.name)] = role.NAME
+            services[normalize(row.name)] = role.name
     overrides.check(config, overrides.catalogue(ROLES.values()), services)
 
 
-def _type_image(container_type: str) -> TypeImageBuilt | None:
-    role = role_for_type(container_type)
-    if role is None or not getattr(role, "PACKAGES", ()):
-        return None
-    return TypeImageBuilt(container_type, tuple(role.PACKAGES), tuple(getattr(role, "DISABLED_SERVICES", ())))
+def type_images(container_types) -> dict[str, TypeImageBuilt]:
+    """container type -> the image step of its package set; types with the same set share one."""
+    by_content: dict[tuple, list[str]] = {}
+    for ctype in container_types:
+        role = role_for_type(ctype)
+        if role is not None and role.packages:
+            by_content.setdefault((role.packages, role.disabled_services), []).append(ctype)
+    result = {}
+    for (packages, disabled), ctypes in by_content.items():
+        step = TypeImageBuilt(tuple(ctypes), packages, disabled)
+        result.update({ctype: step for ctype in ctypes})
+    return result
 
 
 def _check_host(config, inventory: dict, names: list[str], runner: LocalRunner) -> None:
@@ -155,7 +159,6 @@ def _collect_garbage() -> None:
     """Images that no container is cloned from and that are not current are dead weight (type
     images are full copies, so they do not hold their base image)."""
     in_use = images_in_use()
-    current = {find_type_image(step.container_type, step.digest())
-               for role in ROLES.values() if (step := _type_image(getattr(role, "CONTAINER_TYPE", "")))}
+    current = {find_type_image(step.digest()) for step in type_images(role.container_type for role in ROLES.values() if role.container_type).values()}
     remove_unused_type_images(current - {None}, in_use)
     remove_unused_bases(in_use)

@@ -20,6 +20,7 @@ from osa_aio.errors import ConfigError, OsaAioError, UnknownTarget
 from osa_aio.haproxy import ServerUp, admin_command, server_states, set_server_state
 from osa_aio.inventory.query import resolve
 from osa_aio.roles import ROLES
+from osa_aio.roles.base import DevSpec, Role
 from osa_aio.roles.context import Context, saved_context
 from osa_aio.steps import HttpAnswers
 from osa_aio.transport import LxcAttachRunner
@@ -27,18 +28,20 @@ from osa_aio.transport import LxcAttachRunner
 Say = Callable[[str], None]
 
 
-def dev_role(service: str):
+def dev_role(service: str) -> Role:
     role = ROLES.get(service)
     if role is None:
         raise UnknownTarget(f"unknown service {service!r}", key="SERVICE", hint=f"services are: {', '.join(ROLES)}")
-    if not hasattr(role, "DEV"):
-        supported = ", ".join(name for name, r in ROLES.items() if hasattr(r, "DEV"))
+    if role.dev is None:
+        supported = ", ".join(name for name, r in ROLES.items() if r.dev is not None)
         raise UnknownTarget(f"{service} has no dev mode", key="SERVICE", hint=f"dev mode exists for: {supported}")
     return role
 
 
-def checkout_problem(source: Path, package: str) -> str | None:
-    """Why ``source`` is not a checkout of ``package`` (None when it is one)."""
+def checkout_problem(source: Path, package: str, module: str | None = None) -> str | None:
+    """Why ``source`` is not a checkout of distribution ``package`` with its ``module`` package
+    directory (the same name unless given), None when it is one."""
+    module = module or package
     if not source.exists():
         return "does not exist"
     if not source.is_dir():
@@ -59,53 +62,56 @@ def checkout_problem(source: Path, package: str) -> str | None:
         match = re.search(r'^name\s*=\s*"([^"]+)"', pyproject.read_text(), re.M)
         if match:
             names.add(match.group(1).strip().lower())
-    if package not in names or not (source / package / "__init__.py").exists():
-        return f"is not a checkout of {package} (no setup.cfg/pyproject.toml naming it with a {package}/ package)"
+    if package not in names or not (source / module / "__init__.py").exists():
+        return f"is not a checkout of {package} (no setup.cfg/pyproject.toml naming it with a {module}/ package)"
     return None
 
 
-def _container(ctx: Context, role, container: str | None) -> str:
-    members = ctx.members(role.GROUP)
+def _container(ctx: Context, role: Role, container: str | None) -> str:
+    members = ctx.members(role.group)
     if not members:
-        raise UnknownTarget(f"the inventory has no {role.NAME} containers", hint="run `osa-aio run` first")
+        raise UnknownTarget(f"the inventory has no {role.name} containers", hint="run `osa-aio run` first")
     if container is None:
         return members[0]
     names = resolve(ctx.inventory, container)
     if len(names) != 1 or names[0] not in members:
-        raise UnknownTarget(f"{container!r} is not one {role.NAME} container", key="--container",
-                            hint=f"{role.NAME} containers: {', '.join(members)}")
+        raise UnknownTarget(f"{container!r} is not one {role.name} container", key="--container",
+                            hint=f"{role.name} containers: {', '.join(members)}")
     return names[0]
 
 
-def _pip(ctx: Context, role, editable: str, allow_index: bool) -> list[str]:
+def _pip(ctx: Context, dev: DevSpec, editable: str, allow_index: bool) -> list[str]:
     """pip install -e from the private repo (and, with --allow-index, PyPI too)."""
     index = [] if allow_index else ["--no-index"]
-    return [f"{role.VENV}/bin/pip", "install", "--quiet", "--disable-pip-version-check", *index,
+    return [f"{dev.venv}/bin/pip", "install", "--quiet", "--disable-pip-version-check", *index,
             "--trusted-host", ctx.internal_vip, "--find-links", f"{ctx.repo_url}/",
             "--constraint", f"{ctx.repo_url}/upper-constraints.txt", "--editable", editable]
 
 
-def _restart_service(ctx: Context, role, name: str, engine: Engine) -> None:
-    """Restart the service on ``name`` out of HAProxy's rotation, and put it back once it answers
-    and HAProxy sees it UP (so no request meets it half-started)."""
+def _restart_service(ctx: Context, role: Role, name: str, engine: Engine) -> None:
+    """Restart every unit of the service on ``name`` out of HAProxy's rotation, and put it back
+    once each app answers and HAProxy sees it UP (so no request meets it half-started)."""
+    dev = role.dev
     runner = LxcAttachRunner(name)
     set_server_state(name, "maint")
-    runner.run(["systemctl", "restart", role.DEV["unit"]])
-    if not engine.run(role.NAME, name, [HttpAnswers(role.DEV["health"].format(address=ctx.address(name)), wait=120)]):
-        raise OsaAioError(f"{role.NAME} on {name} does not answer", file=name,
-                          hint=f"see /openstack/log/{name}/ or try `osa-aio dev {role.NAME} --foreground`")
+    runner.run(["systemctl", "restart", *dev.units], timeout=300)
+    answers = [HttpAnswers(url.format(address=ctx.address(name)), wait=120) for _, url in dev.health]
+    if not engine.run(role.name, name, answers):
+        raise OsaAioError(f"{role.name} on {name} does not answer", file=name,
+                          hint=f"see /openstack/log/{name}/ or try `osa-aio dev {role.name} --foreground`")
     set_server_state(name, "enable")
-    engine.run(role.NAME, "vip", [ServerUp(role.NAME, name)])
+    engine.run(role.name, "vip", [ServerUp(backend, name) for backend in dev.backends])
 
 
 def start(config_dir: Path, service: str, source: Path, container: str | None, allow_index: bool,
           engine: Engine, say: Say) -> str:
     """Swap the service in one container to the checkout; returns the container's name."""
     role = dev_role(service)
+    dev = role.dev
     source = source.expanduser().resolve() if source.exists() else source
-    problem = checkout_problem(source, role.DEV["package"])
+    problem = checkout_problem(source, dev.distribution, dev.module)
     if problem:
-        raise ConfigError(f"{source} {problem}", key="--source", hint=f"give a checkout of {role.DEV['package']}")
+        raise ConfigError(f"{source} {problem}", key="--source", hint=f"give a checkout of {dev.distribution}")
     ctx = saved_context(config_dir, engine)
     name = _container(ctx, role, container)
     checkouts = devstate.load()
@@ -120,13 +126,13 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
     if engine.failed:
         raise OsaAioError("the container could not take the checkout", file=name, hint="see the lines above")
     runner = LxcAttachRunner(name)
-    say(f"{name}: installing the checkout into {role.VENV}")
-    runner.run(_pip(ctx, role, checkouts[service].mount_point, allow_index), timeout=1800,
-               env={"PBR_VERSION": role.DEV["version"], "PIP_CONFIG_FILE": "/dev/null"})
-    for command in role.DEV["sync"]:
-        runner.run(command, timeout=900)
+    say(f"{name}: installing the checkout into {dev.venv}")
+    runner.run(_pip(ctx, dev, checkouts[service].mount_point, allow_index), timeout=1800,
+               env={"PBR_VERSION": dev.version, "PIP_CONFIG_FILE": "/dev/null"})
+    for command in dev.sync:
+        runner.run(list(command), timeout=900)
     _restart_service(ctx, role, name, engine)
-    others = [m for m in ctx.members(role.GROUP) if m != name]
+    others = [m for m in ctx.members(role.group) if m != name]
     for other in others:
         set_server_state(other, "drain")
     if others:
@@ -144,20 +150,24 @@ def restart(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
 
 
 def foreground(config_dir: Path, service: str, say: Say) -> int:
-    """Stop the service and run it in this terminal with its log; Ctrl-C stops it and the
-    service starts again."""
+    """Stop the service's first app and run it in this terminal with its log (HAProxy's health
+    checks left out); Ctrl-C stops it and the unit starts again."""
     role = dev_role(service)
+    dev = role.dev
+    if dev.foreground is None:
+        raise UnknownTarget(f"{service} has no foreground mode", key="--foreground")
     checkout = _current(service)
     ctx = saved_context(config_dir)
     runner = LxcAttachRunner(checkout.container)
-    runner.run(["systemctl", "stop", role.DEV["unit"]])
-    say(f"{checkout.container}: {service} in the foreground (Ctrl-C to stop)")
+    unit = dev.units[0]
+    runner.run(["systemctl", "stop", unit])
+    say(f"{checkout.container}: {unit} in the foreground (Ctrl-C to stop)")
     try:
-        return runner.interactive(role.dev_foreground(ctx, checkout.container))
+        return runner.interactive(dev.foreground(ctx, checkout.container))
     except KeyboardInterrupt:
         return 130
     finally:
-        runner.run(["systemctl", "start", role.DEV["unit"]], check=False)
+        runner.run(["systemctl", "start", unit], check=False)
 
 
 def stop(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
@@ -169,7 +179,7 @@ def stop(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
     if engine.failed:
         raise OsaAioError("the released code could not be put back", file=checkout.container,
                           hint="see the lines above; `osa-aio rebuild` starts the container afresh")
-    say(f"{checkout.container}: back on the released {role.DEV['package']}; every backend enabled")
+    say(f"{checkout.container}: back on the released {role.dev.distribution}; every backend enabled")
     return checkout.container
 
 
@@ -180,8 +190,8 @@ def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
         role = dev_role(service)
         runner = LxcAttachRunner(checkout.container)
         if runner.container.running:  # without its digest the role makes the venv afresh
-            runner.run(["rm", "-f", f"{role.VENV}/osa-aio-venv.digest"])
-        for member in _members(checkout):
+            runner.run(["rm", "-f", f"{role.dev.venv}/osa-aio-venv.digest"])
+        for member in _members(role.dev):
             try:
                 set_server_state(member, "enable")
             except OsaAioError:
@@ -190,9 +200,17 @@ def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
     devstate.save(state)
 
 
-def _members(checkout: DevCheckout) -> list[str]:
+def reset_all(engine: Engine) -> None:
+    """`osa-aio run --reset-dev`: every dev checkout undone; the run that follows reinstalls."""
+    checkouts = devstate.load()
+    if checkouts:
+        forget_checkouts(checkouts, engine)
+
+
+def _members(dev: DevSpec) -> list[str]:
+    """The servers of the service's HAProxy backends (to enable them all again)."""
     try:
-        return sorted({s.server for s in server_states(admin_command("show stat")) if s.backend == checkout.service})
+        return sorted({s.server for s in server_states(admin_command("show stat")) if s.backend in dev.backends})
     except OsaAioError:
         return []
 

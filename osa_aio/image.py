@@ -243,20 +243,21 @@ def destroy_defined(name: str) -> None:
     shutil.rmtree(LXC_PATH / name, ignore_errors=True)
 
 
-# ---- an image per container type ---------------------------------------------------------------
+# ---- an image per package set ------------------------------------------------------------------
 
 TYPE_PREFIX = "osa-aio-img-"
-TYPE_IMAGE_FORMAT = 1
+TYPE_IMAGE_FORMAT = 2
 
 
-def type_image_digest(base_digest: str, container_type: str, packages: tuple[str, ...],
-                      disabled: tuple[str, ...]) -> str:
-    data = [TYPE_IMAGE_FORMAT, base_digest, container_type, sorted(packages), sorted(disabled)]
+def type_image_digest(base_digest: str, packages: tuple[str, ...], disabled: tuple[str, ...]) -> str:
+    """An image is keyed by what it holds: container types with the same packages (the API
+    services: uWSGI and venv support) share one."""
+    data = [TYPE_IMAGE_FORMAT, base_digest, sorted(packages), sorted(disabled)]
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()
 
 
-def find_type_image(container_type: str, digest: str) -> str | None:
-    """The built image of this type and digest, if there is one."""
+def find_type_image(digest: str) -> str | None:
+    """The built image of this digest, if there is one."""
     if not LXC_PATH.is_dir():
         return None
     for path in sorted(LXC_PATH.glob(f"{TYPE_PREFIX}*")):
@@ -275,24 +276,24 @@ def type_images() -> list[str]:
 
 @dataclass
 class TypeImageBuilt:
-    """A container type's image: a full copy of the base with the type's packages installed once,
-    its services disabled (roles start them), so each container of the type is a cheap clone."""
+    """An image with a package set: a full copy of the base with the packages installed once, their
+    services disabled (roles start them), so each container using it is a cheap clone."""
 
-    container_type: str
+    container_types: tuple[str, ...]  # the types that use it (for the name and the marker)
     packages: tuple[str, ...]
     disabled: tuple[str, ...] = ()
     runner: Runner = field(default_factory=LocalRunner)
 
     @property
     def name(self) -> str:
-        return f"image for {self.container_type}"
+        return f"image for {', '.join(self.container_types)}"
 
     def digest(self) -> str:
         base = current_base()
-        return type_image_digest((base or {}).get("digest", ""), self.container_type, self.packages, self.disabled)
+        return type_image_digest((base or {}).get("digest", ""), self.packages, self.disabled)
 
     def check(self) -> str | None:
-        return None if find_type_image(self.container_type, self.digest()) else "absent or out of date"
+        return None if find_type_image(self.digest()) else "absent or out of date"
 
     def apply(self) -> None:
         base = current_base()
@@ -300,7 +301,7 @@ class TypeImageBuilt:
             raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
         started = time.monotonic()
         digest = self.digest()
-        name = f"{TYPE_PREFIX}{self.container_type.replace('_', '-')}-{digest[:8]}"
+        name = f"{TYPE_PREFIX}{digest[:12]}"
         work = LXC_PATH / f".{name}.building"
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(LXC_PATH / name, ignore_errors=True)
@@ -314,7 +315,8 @@ class TypeImageBuilt:
             shutil.rmtree(work, ignore_errors=True)
             raise
         (LXC_PATH / name / "config").write_text(base_config(name, LXC_PATH / name / "rootfs"))
-        write_marker(name, {"kind": "type-image", "container_type": self.container_type, "digest": digest,
+        write_marker(name, {"kind": "type-image", "container_types": list(self.container_types), "digest": digest,
+                            "packages": list(self.packages),
                             "base": base["name"], "seconds": round(time.monotonic() - started, 1)})
 
     def _install(self, rootfs: Path) -> None:

@@ -32,7 +32,7 @@ def variable(service: str, file: str) -> str:
 
 def catalogue(roles) -> dict[str, dict[str, tuple[str, bool]]]:
     """service -> file -> (path in the container, has sections) from the roles' CONFIG_FILES."""
-    return {role.NAME: dict(role.CONFIG_FILES) for role in roles if getattr(role, "CONFIG_FILES", None)}
+    return {role.name: dict(role.config_files) for role in roles if role.config_files}
 
 
 def _as_layer(value: Any, sectioned: bool, where: str, key: str) -> dict:

@@ -13,26 +13,28 @@ from typing import Mapping
 from osa_aio.errors import ConfigError
 
 VARIABLE = "osa_aio_profile"
-DEFAULT = "identity"
+DEFAULT = "aio"
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
     description: str
-    counts: Mapping[str, int]  # container type -> containers per host (0: none)
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """container type -> containers per host (0: none), as each role declares for this profile."""
+        # The roles build on the config (which applies profiles), so they are read lazily.
+        from osa_aio.roles import ROLES  # noqa: PLC0415
+
+        return {role.container_type: role.profiles.get(self.name, 0) for role in ROLES.values() if role.container_type}
 
 
-_INFRA = {"repo_container": 1, "galera_container": 3, "rabbit_mq_container": 3, "memcached_container": 1,
-          "utility_container": 1}
 PROFILES = {p.name: p for p in (
-    Profile("infra", "the shared infrastructure alone: repo, HAProxy, galera x3, rabbitmq x3, memcached, utility",
-            {**_INFRA, "keystone_container": 0}),
-    Profile("identity", "infra + keystone x2 (the default): redundant like OSA's AIO",
-            {**_INFRA, "keystone_container": 2}),
-    Profile("minimal", "one of each (galera, rabbitmq, keystone, memcached, repo, utility): for a laptop",
-            {"repo_container": 1, "galera_container": 1, "rabbit_mq_container": 1, "memcached_container": 1,
-             "utility_container": 1, "keystone_container": 1}),
+    Profile("infra", "the shared infrastructure alone: repo, HAProxy, galera x3, rabbitmq x3, memcached, utility"),
+    Profile("identity", "infra + keystone x2: redundant like OSA's AIO"),
+    Profile("minimal", "one of each service: for a laptop"),
+    Profile("aio", "every service osa-aio has, redundant where production is (the default)"),
 )}
 
 

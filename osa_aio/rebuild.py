@@ -42,13 +42,13 @@ def healthy_peers(ctx: Context, name: str) -> list[str]:
     """The other members of this container's cluster that are healthy now."""
     ctype = container_spec(ctx.inventory, name).container_type
     role = role_for_type(ctype)
-    peers = [n for n in ctx.members(role.GROUP) if n != name] if role else []
-    if role is galera:
+    peers = [n for n in ctx.members(role.group) if n != name] if role else []
+    if role is galera.ROLE:
         return [n for n in peers if galera.node_state(n, LxcAttachRunner(n)).synced]
-    if role is rabbitmq:
+    if role is rabbitmq.ROLE:
         running = rabbitmq.running_nodes(LxcAttachRunner(peers[0])) if peers else []
         return [n for n in peers if f"rabbit@{n}" in running]
-    if getattr(role, "HAPROXY", ()):
+    if role.haproxy:
         up = {s.server for s in server_states(admin_command("show stat")) if s.status.startswith("UP")}
         return [n for n in peers if n in up]
     return peers
@@ -56,10 +56,10 @@ def healthy_peers(ctx: Context, name: str) -> list[str]:
 
 def refuse_if_last(ctx: Context, name: str) -> None:
     role = role_for_type(container_spec(ctx.inventory, name).container_type)
-    if role is None or len(ctx.members(role.GROUP)) < 2:
+    if role is None or len(ctx.members(role.group)) < 2:
         return  # not a cluster: rebuilding it is an outage the user asked for
     if not healthy_peers(ctx, name):
-        raise RebuildRefused(f"{name} is the last healthy member of the {role.NAME} cluster", file=name,
+        raise RebuildRefused(f"{name} is the last healthy member of the {role.name} cluster", file=name,
                              hint="bring another member back first (`osa-aio run`), then rebuild")
 
 
@@ -77,11 +77,11 @@ def rebuild(config_dir: Path, target: str, engine: Engine, wipe_data: bool, say:
             say(f"{name}: drained in HAProxy")
             _wait_sessions_done(name)
             set_server_state(name, "maint")
-        if role is galera and LxcAttachRunner(name).container.running:
+        if role is galera.ROLE and LxcAttachRunner(name).container.running:
             LxcAttachRunner(name).run(["systemctl", "stop", "mariadb"], check=False, timeout=300)
         destroy_container(name, keep_data=not wipe_data)
         say(f"{name}: destroyed ({'data wiped' if wipe_data else 'data kept'}), recreating")
-        deploy(config_dir, engine, limit=name, services=[role.NAME] if role else None)
+        deploy(config_dir, engine, limit=name, services=[role.name] if role else None)
         if engine.failed:
             raise OsaAioError(f"the rebuild of {name} failed", file=name, hint="see the lines above; it stays "
                                                                               "in maintenance in HAProxy")

@@ -1,5 +1,9 @@
 """Python wheels for the containers, built on the host (which reaches PyPI; containers cannot)
-with the distribution's python3, the same interpreter the containers run, and cached."""
+with the distribution's python3, the same interpreter the containers run, and cached.
+
+Each service's requirements are resolved on their own against the shipped upper-constraints (as
+OSA's python_venv_build does per venv): a new pin re-resolves only the services it touches, and
+a conflict names the service and the pins before any container changes."""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from osa_aio.errors import CommandFailed, OsaAioError
 from osa_aio.image import CACHE_DIR
 from osa_aio.transport import LocalRunner, Runner
 
-WHEELS_FORMAT = 1
+WHEELS_FORMAT = 2
 WHEEL_CACHE = CACHE_DIR / "wheels"
 BUILD_VENV = CACHE_DIR / "build-venv"
 PIP_CACHE = CACHE_DIR / "pip"  # osa-aio's own download cache: `destroy --all --purge` empties it
@@ -26,15 +31,31 @@ def wheels_dir(packages: tuple[str, ...], constraints: Path = CONSTRAINTS) -> Pa
     return WHEEL_CACHE / digest.hexdigest()[:16]
 
 
+class RequirementsConflict(OsaAioError):
+    """A service's requirements cannot be met within the upper-constraints."""
+
+
+def conflict_lines(pip_output: str) -> list[str]:
+    """The lines of pip's resolver error that say what conflicts with what."""
+    lines = [line.strip() for line in pip_output.splitlines()]
+    keep = [line for line in lines if line.startswith(("The user requested", "The conflict is caused by"))
+            or " depends on " in line or line.startswith("ERROR: Could not find a version")
+            or line.startswith("ERROR: No matching distribution")]
+    return keep or [line for line in lines if line.startswith("ERROR")][-3:]
+
+
 @dataclass
 class WheelsBuilt:
-    """Every wheel the services need, pinned by the 2026.2 upper-constraints, in the cache."""
+    """Every wheel one service needs, pinned by the 2026.2 upper-constraints, in the cache."""
 
+    service: str
     packages: tuple[str, ...]
     constraints: Path = CONSTRAINTS
     runner: Runner = field(default_factory=LocalRunner)
 
-    name = "python wheels"
+    @property
+    def name(self) -> str:
+        return f"python wheels for {self.service}"
 
     @property
     def target(self) -> Path:
@@ -50,10 +71,20 @@ class WheelsBuilt:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         # The host's own pip configuration is ignored: only PyPI and these pins count.
-        self.runner.run([str(BUILD_VENV / "bin" / "pip"), "wheel", "--quiet", "--disable-pip-version-check",
-                         "--cache-dir", str(PIP_CACHE), "--wheel-dir", str(work), "--constraint", str(self.constraints),
-                         *self.packages],
-                        env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
+        try:
+            self.runner.run([str(BUILD_VENV / "bin" / "pip"), "wheel", "--quiet", "--disable-pip-version-check",
+                             "--cache-dir", str(PIP_CACHE), "--wheel-dir", str(work),
+                             "--constraint", str(self.constraints), *self.packages],
+                            env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
+        except CommandFailed as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            if "ResolutionImpossible" in exc.output or "conflict" in exc.output.lower() \
+                    or "Could not find a version" in exc.output:
+                raise RequirementsConflict(
+                    f"{self.service}'s requirements ({' '.join(self.packages)}) conflict with the upper-constraints: "
+                    + " | ".join(conflict_lines(exc.output)), file=str(self.constraints),
+                    hint="raise the pin it names (with the release that needs it) or pick another version") from None
+            raise
         shutil.copy(self.constraints, work / "upper-constraints.txt")
         wheels = sorted(p.name for p in work.glob("*.whl"))
         (work / MARKER).write_text(json.dumps({"packages": list(self.packages), "wheels": wheels}, indent=2) + "\n")

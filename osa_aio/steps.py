@@ -22,6 +22,11 @@ PENDING_DIR = "/var/lib/osa-aio/pending"
 DAEMON_RELOAD = "daemon-reload"
 
 
+def sh(script: str, *args: str) -> list[str]:
+    """A shell script with its values as positional parameters ($1, $2 ...), never pasted into it."""
+    return ["sh", "-c", script, "sh", *args]
+
+
 def mark_pending(runner: Runner, names: tuple[str, ...] | list[str]) -> None:
     """Record that ``names`` (units, or DAEMON_RELOAD) must restart."""
     runner.run(["sh", "-c", 'mkdir -p "$0" && cd "$0" && touch -- "$@"', PENDING_DIR, *names])
@@ -198,31 +203,48 @@ class Command:
 
 @dataclass
 class SystemUser:
-    """A system user and group with this home, no login."""
+    """A system user and group with this home, no login; with ``uid``, that uid and gid (files
+    shared between containers, such as glance's image store, need the same owner everywhere)."""
 
     runner: Runner
     user: str
     home: str
+    uid: int | None = None
 
     @property
     def name(self) -> str:
         return f"user {self.user}"
 
     def check(self) -> str | None:
-        return None if self.runner.run(["id", "-u", self.user], check=False).rc == 0 else "absent"
+        found = self.runner.run(sh('echo "$(id -u "$1")" "$(getent group "$1" | cut -d: -f3)"', self.user),
+                                check=False).stdout.split()
+        if not found or not found[0].isdigit():
+            return "absent"
+        if self.uid is not None and found != [str(self.uid), str(self.uid)]:
+            return f"uid/gid {'/'.join(found)}, not {self.uid}"
+        return None
 
     def apply(self) -> None:
+        ids = ["--gid", str(self.uid)] if self.uid is not None else []
         if self.runner.run(["getent", "group", self.user], check=False).rc != 0:
-            self.runner.run(["groupadd", "--system", self.user])
-        self.runner.run(["useradd", "--system", "--gid", self.user, "--home-dir", self.home,
-                         "--shell", "/usr/sbin/nologin", self.user])
+            self.runner.run(["groupadd", "--system", *ids, self.user])
+        elif self.uid is not None:
+            self.runner.run(["groupmod", "--gid", str(self.uid), self.user])
+        if self.runner.run(["id", "-u", self.user], check=False).rc != 0:
+            self.runner.run(["useradd", "--system", *(["--uid", str(self.uid)] if self.uid is not None else []),
+                             "--gid", self.user, "--home-dir", self.home, "--shell", "/usr/sbin/nologin", self.user])
+        elif self.uid is not None:
+            self.runner.run(["usermod", "--uid", str(self.uid), "--gid", self.user, self.user])
 
 
 @dataclass
 class PythonVenv:
     """A venv with these packages, installed only from the private repo (no public index).
 
-    The venv records the digest of what it was built from, so a re-run reads one file.
+    ``path`` is a symlink to the venv built for the current digest (``<path>-<digest>``): a new
+    venv is built aside and swapped in when complete, never removed or changed under a running
+    service; the one before it stays until the next swap. The venv records its digest last, so a
+    re-run reads one file and a half-built venv is never taken for done.
     """
 
     runner: Runner
@@ -236,29 +258,37 @@ class PythonVenv:
     def name(self) -> str:
         return f"venv {self.path}"
 
-    def _digest(self) -> str:
+    def digest(self) -> str:
         return hashlib.sha256(json.dumps([self.packages, self.find_links, self.constraints]).encode()).hexdigest()
 
     def check(self) -> str | None:
         found = self.runner.run(["cat", f"{self.path}/osa-aio-venv.digest"], check=False)
         if found.rc != 0:
             return "absent"
-        return None if found.stdout.strip() == self._digest() else "packages changed"
+        return None if found.stdout.strip() == self.digest() else "packages changed"
 
     def apply(self) -> None:
         if self.notify:
             mark_pending(self.runner, self.notify)
-        # Made afresh: a venv whose digest is missing or old may be half-made (a run killed while
-        # `venv` installed pip, or during `pip install`) or hold packages no longer wanted.
-        self.runner.run(["rm", "-rf", self.path])
-        self.runner.run(["python3", "-m", "venv", self.path])
+        # A fresh folder every time: one whose digest is missing may be half-made (a run killed
+        # while `venv` installed pip, or during `pip install`) or be the one that runs now.
+        build = f"{self.path}-{self.digest()[:12]}-{int(time.time())}"
+        self.runner.run(["python3", "-m", "venv", build])
         # The repo is plain HTTP on the project's own VIP: trusted by name, no public index at all.
         host = urllib.parse.urlsplit(self.find_links).hostname
-        self.runner.run([f"{self.path}/bin/pip", "install", "--quiet", "--no-index", "--disable-pip-version-check",
+        self.runner.run([f"{build}/bin/pip", "install", "--quiet", "--no-index", "--disable-pip-version-check",
                          "--trusted-host", host, "--find-links", self.find_links, "--constraint", self.constraints,
                          *self.packages],
                         env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
-        put(self.runner, f"{self.path}/osa-aio-venv.digest", self._digest() + "\n")
+        put(self.runner, f"{build}/osa-aio-venv.digest", self.digest() + "\n")
+        # Swap: the link is replaced in one rename. A venv from before links (a folder at ``path``)
+        # is moved aside first. Then every older build goes but the one just replaced.
+        self.runner.run(sh('set -e; p="$1"; b="$2"; old=$(readlink -f "$p" || true)\n'
+                           'if [ -d "$p" ] && [ ! -L "$p" ]; then mv "$p" "$p-previous-$(date +%s)"; '
+                           'old=$(ls -d "$p"-previous-* | tail -n1); fi\n'
+                           'ln -sfn "$(basename "$b")" "$p.link" && mv -T "$p.link" "$p"\n'
+                           'for d in "$p"-*; do [ "$d" = "$b" ] || [ "$d" = "$old" ] || rm -rf "$d"; done',
+                           self.path, build))
 
 
 def wait_for(probe: Callable[[], str | None], seconds: float, where: str, hint: str) -> None:

@@ -1,37 +1,55 @@
-"""Roles: one module per service, each a plain list of idempotent steps with one entry point,
-``deploy(ctx)``. The order (and which roles run side by side) is here and nowhere else."""
+"""Roles: one module per service, each declaring one ``ROLE`` (osa_aio.roles.base.Role). The
+order (and which roles run side by side) is here and nowhere else; everything else that lists
+services (images, wheels, HAProxy, verify, dev, profiles, start order) reads ROLES."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from osa_aio.roles import galera, haproxy, keystone, memcached, rabbitmq, repo, utility
+from osa_aio.roles import galera, glance, haproxy, keystone, memcached, placement, rabbitmq, repo, utility
+from osa_aio.roles.base import Role
 
 # Stages run one after the other; the roles inside a stage run in parallel.
-STAGES: list[list[ModuleType]] = [
-    [repo],
-    [haproxy],
-    [galera, rabbitmq, memcached],
-    [keystone],
-    [utility],
+STAGES: list[list[Role]] = [
+    [repo.ROLE],
+    [haproxy.ROLE],
+    [galera.ROLE, rabbitmq.ROLE, memcached.ROLE],
+    [keystone.ROLE],
+    [glance.ROLE, placement.ROLE],
+    [utility.ROLE],
 ]
-ROLES: dict[str, ModuleType] = {role.NAME: role for stage in STAGES for role in stage}
-
-
-def role_for_type(container_type: str) -> ModuleType | None:
-    return next((role for role in ROLES.values() if getattr(role, "CONTAINER_TYPE", None) == container_type), None)
-
-
-def haproxy_services() -> tuple:
-    """Every frontend the roles declare (their HAPROXY)."""
-    return tuple(service for role in ROLES.values() for service in getattr(role, "HAPROXY", ()))
-
+ROLES: dict[str, Role] = {role.name: role for stage in STAGES for role in stage}
 
 # Built into the repo too, so a dev checkout builds (pip's build isolation) with no public index.
 BUILD_TOOLS = ("pbr", "setuptools", "wheel")
 
 
-def python_packages() -> tuple[str, ...]:
-    """Everything the repo must hold: the roles' Python packages and the build tools."""
-    wanted = {pkg for role in ROLES.values() for pkg in getattr(role, "PYTHON_PACKAGES", ())}
-    return tuple(sorted(wanted | set(BUILD_TOOLS)))
+def role_for_type(container_type: str) -> Role | None:
+    return next((role for role in ROLES.values() if role.container_type == container_type), None)
+
+
+def haproxy_services() -> tuple:
+    """Every frontend the roles declare."""
+    return tuple(service for role in ROLES.values() for service in role.haproxy)
+
+
+def wheel_sets() -> dict[str, tuple[str, ...]]:
+    """service -> the packages of its venv, each set resolved on its own (osa_aio.repo_build);
+    the utility container's client venv also gets every role's client packages. The build tools
+    are a set of their own."""
+    clients = tuple(pkg for role in ROLES.values() for pkg in role.client_packages)
+    sets = {}
+    for role in ROLES.values():
+        packages = role.python_packages + (clients if role is utility.ROLE else ())
+        if packages:
+            sets[role.name] = tuple(dict.fromkeys(packages))
+    sets["build-tools"] = BUILD_TOOLS
+    return sets
+
+
+def start_orders() -> dict[str, int]:
+    """container type -> lxc.start.order (galera first)."""
+    return {role.container_type: role.start_order for role in ROLES.values() if role.container_type}
+
+
+def shared_mounts() -> dict[str, tuple[tuple[str, str], ...]]:
+    """container type -> the host dirs its containers share (glance's image store)."""
+    return {role.container_type: role.mounts for role in ROLES.values() if role.container_type and role.mounts}

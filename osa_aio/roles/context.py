@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from osa_aio import overrides
 from osa_aio.config import Config, load_config
@@ -24,7 +25,7 @@ class Context:
     inventory: dict
     engine: Engine
     limit: set[str] | None = None  # containers a --limit selected (None: all)
-    python_packages: tuple[str, ...] = ()  # what the repo serves: every role's Python packages
+    wheel_sets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service -> its venv's packages
     haproxy_services: tuple = ()  # every role's HAProxy frontends (HaService)
     host: LocalRunner = field(default_factory=LocalRunner)
     _runners: dict = field(default_factory=dict)
@@ -51,6 +52,10 @@ class Context:
         """A rendered config file (one of a role's CONFIG_FILES) with the operator's overrides
         for it in this container merged in (osa_aio.overrides)."""
         return overrides.apply(text, overrides.layers(self.config, service, file, files[file][1], container))
+
+    def settings(self, role) -> dict[str, Any]:
+        """A role's knobs: its defaults, overridden by user_variables.yml."""
+        return role.settings(self.config.user_variables)
 
     def secret(self, key: str) -> str:
         return self.config.secret(key)

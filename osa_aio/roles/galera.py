@@ -8,9 +8,13 @@ safe_to_bootstrap, else the most advanced one; then the others start and join on
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
+from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, HaService
+from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import Context
 from osa_aio.steps import (DAEMON_RELOAD, PENDING_DIR, Command, Directory, FileContent, Packages, ServiceRunning,
                            SystemdReloaded, clear_pending, wait_for)
@@ -193,9 +197,104 @@ class ClusterRunning:
                  f"see /openstack/log/{name}/ and `journalctl -u mariadb` in it")
 
 
-def settings(ctx: Context) -> dict:
-    """Defaults, overridden by galera_* keys in user_variables.yml."""
-    return {key: ctx.config.user_variables.get(f"galera_{key}", value) for key, value in DEFAULTS.items()}
+# ---- databases for the services (used by the roles that need one) ------------------------------
+
+SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MONITORING_USER = "monitoring"  # `osa-aio verify` asks the cluster's status through the VIP as it
+
+
+def sql_string(value: str) -> str:
+    """A quoted SQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """A database or user name, checked: only such names are ever put into SQL."""
+    if not SQL_IDENTIFIER.match(name):
+        raise OsaAioError(f"{name!r} is not a usable database or user name",
+                          hint="use letters, digits and '_' (this is a bug in a role's declaration)")
+    return name
+
+
+def synced_member(ctx: Context) -> str:
+    """A galera node that is Synced in the primary component now (not always the first node:
+    a service's database is made wherever the cluster is healthy)."""
+    members = ctx.members(GROUP)
+    for name in members:
+        if node_state(name, ctx.runner(name)).synced:
+            return name
+    raise OsaAioError("no galera node is synced", file=", ".join(members) or GROUP,
+                      hint="`osa-aio run galera` brings the cluster back; `osa-aio verify` shows its state")
+
+
+@dataclass
+class DatabaseReady:
+    """A database and a user with this password and all rights on it, on the galera cluster
+    (``database`` None: a user with no rights but to log in, for monitoring)."""
+
+    runner: Runner
+    database: str | None
+    user: str
+    password: str
+
+    @property
+    def name(self) -> str:
+        return f"database {self.database} and user {self.user}" if self.database else f"database user {self.user}"
+
+    def check(self) -> str | None:
+        user = sql_identifier(self.user)
+        schema = (f"(SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='{sql_identifier(self.database)}')"
+                  if self.database else "1")
+        sql = (f"SELECT {schema} + (SELECT COUNT(*) FROM mysql.user WHERE user='{user}' AND host='%' "
+               f"AND authentication_string=PASSWORD(@pw));")
+        out = self.runner.run(["mariadb", "-N", "-B"], stdin=f"SET @pw={sql_string(self.password)};\n{sql}\n").stdout.strip()
+        return None if out == "2" else "missing or password differs"
+
+    def apply(self) -> None:
+        user = sql_identifier(self.user)
+        sql = (f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY {sql_string(self.password)};\n"
+               f"ALTER USER '{user}'@'%' IDENTIFIED BY {sql_string(self.password)};\n")
+        if self.database:
+            database = sql_identifier(self.database)
+            sql = (f"CREATE DATABASE IF NOT EXISTS {database};\n{sql}"
+                   f"GRANT ALL PRIVILEGES ON {database}.* TO '{user}'@'%';\n")
+        self.runner.run(["mariadb"], stdin=sql)
+
+
+def database_ready(ctx: Context, database: str, user: str, password: str) -> DatabaseReady:
+    return DatabaseReady(ctx.runner(synced_member(ctx)), database, user, password)
+
+
+@dataclass
+class SchemaNotHalfMade:
+    """No half-made schema: a run killed during the first db sync leaves tables but no finished
+    migration (alembic records a revision only once one is done), and the sync cannot go on from
+    there. Such a database holds no data yet, so it is dropped and made again for the sync."""
+
+    runner: Runner
+    database: str
+
+    @property
+    def name(self) -> str:
+        return f"database {self.database} not half-made"
+
+    def _query(self, sql: str) -> str:
+        return self.runner.run(["mariadb", "-N", "-B", "-e", sql]).stdout.strip()
+
+    def check(self) -> str | None:
+        database = sql_identifier(self.database)
+        tables = set(self._query("SELECT table_name FROM information_schema.tables "
+                                 f"WHERE table_schema='{database}'").split())
+        if not tables or "migrate_version" in tables:  # empty, or an old sqlalchemy-migrate schema
+            return None
+        if "alembic_version" in tables and self._query(f"SELECT COUNT(*) FROM {database}.alembic_version") != "0":
+            return None
+        return f"{len(tables)} tables but no finished migration: a db sync was interrupted"
+
+    def apply(self) -> None:
+        # The grants on the database stay (they are kept in mysql.db, not in the database).
+        database = sql_identifier(self.database)
+        self._query(f"DROP DATABASE {database}; CREATE DATABASE {database}")
 
 
 def node_steps(ctx: Context, name: str, members: list[str]) -> list:
@@ -204,7 +303,7 @@ def node_steps(ctx: Context, name: str, members: list[str]) -> list:
     address = ctx.address(name)
     conf = FileContent(runner, CONFIG_FILES["my.cnf"][0], ctx.config_file(
         NAME, CONFIG_FILES, "my.cnf", name, render("galera/60-galera.cnf", address=address, name=name,
-                                                    members=[ctx.address(m) for m in members], **settings(ctx))),
+                                                    members=[ctx.address(m) for m in members], **ctx.settings(ROLE))),
         notify=(RESTART,))
     units = (DAEMON_RELOAD, "osa-aio-clustercheck.socket")
     peers = [ctx.address(m) for m in members if m != name]
@@ -243,4 +342,37 @@ def deploy(ctx: Context) -> None:
     if not ctx.engine.run_parallel(NAME, jobs):
         return
     cluster = ClusterRunning({name: ctx.runner(name) for name in members})
-    ctx.engine.run(NAME, "cluster", [cluster, BackendUp(NAME)])
+    if ctx.engine.run(NAME, "cluster", [cluster, BackendUp(NAME)]):
+        ctx.engine.run(NAME, "monitoring user", [database_ready(ctx, None, MONITORING_USER,
+                                                                ctx.secret("galera_monitoring_password"))])
+
+
+def check_cluster(ctx: Context) -> str:
+    """Through the VIP as the monitoring user: the cluster's size; each node's clustercheck."""
+    import pymysql  # noqa: PLC0415 - only `verify` needs the client
+
+    members = ctx.members(GROUP)
+    connection = pymysql.connect(host=ctx.internal_vip, port=3306, user=MONITORING_USER,
+                                 password=ctx.secret("galera_monitoring_password"), connect_timeout=10)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size', 'wsrep_local_state_comment')")
+        status = dict(cursor.fetchall())
+    synced = sum(1 for name in members if clustercheck(ctx.address(name)))
+    if int(status.get("wsrep_cluster_size", 0)) != len(members) or synced != len(members):
+        raise OsaAioError(f"cluster size {status.get('wsrep_cluster_size')}, {synced}/{len(members)} synced")
+    return f"cluster size {len(members)}, {synced}/{len(members)} synced"
+
+
+def clustercheck(address: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{address}:{CHECK_PORT}/", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
+            disabled_services=DISABLED_SERVICES, secrets=("galera_monitoring_password",), haproxy=HAPROXY,
+            config_files=CONFIG_FILES, defaults=DEFAULTS, start_order=10,
+            profiles={"infra": 3, "identity": 3, "minimal": 1, "aio": 3},
+            checks=(Check("galera through the VIP", check_cluster),))

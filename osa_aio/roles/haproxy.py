@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from osa_aio.errors import OsaAioError
-from osa_aio.haproxy import BackendUp, render_haproxy_cfg, save_server_state
+from osa_aio.haproxy import BackendUp, admin_command, render_haproxy_cfg, save_server_state, server_states
+from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import Context
 from osa_aio.steps import Packages, clear_pending, is_pending, mark_pending
 from osa_aio.transport import LocalRunner, Runner
@@ -132,3 +133,17 @@ def deploy(ctx: Context) -> None:
     # The next stages install from the repo through the VIP: wait until HAProxy sees it.
     repo_ready = [BackendUp("repo")] if ctx.members("repo_all") else []
     ctx.engine.run(NAME, "localhost", [Packages(runner, PACKAGES), config, HaproxyRunning(runner), *repo_ready])
+
+
+def check_backends(ctx: Context) -> str:
+    states = server_states(admin_command("show stat"))
+    down = [f"{s.backend}/{s.server} {s.status}" for s in states if not s.status.startswith("UP") and not s.admin_down]
+    if down:
+        raise OsaAioError("; ".join(down))
+    drained = [f"{s.backend}/{s.server}" for s in states if s.admin_down]
+    up = len(states) - len(drained)
+    return f"{up} servers UP" + (f", drained on purpose: {', '.join(drained)}" if drained else "")
+
+
+# HAProxy runs on the host (no container type): its check always runs.
+ROLE = Role(NAME, deploy, group=GROUP, packages=(), checks=(Check("haproxy backends", check_backends),))

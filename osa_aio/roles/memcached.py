@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
+from osa_aio.errors import OsaAioError
+from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import Context
 from osa_aio.steps import FileContent, Packages, ServiceRunning
 from osa_aio.templates import render
@@ -15,7 +19,7 @@ DEFAULTS = {"memory_mb": 128, "max_connections": 1024}
 
 
 def deploy(ctx: Context) -> None:
-    values = {key: ctx.config.user_variables.get(f"memcached_{key}", value) for key, value in DEFAULTS.items()}
+    values = ctx.settings(ROLE)
     jobs = []
     for name in ctx.targets(GROUP):
         runner = ctx.runner(name)
@@ -25,3 +29,20 @@ def deploy(ctx: Context) -> None:
         jobs.append((name, [Packages(runner, PACKAGES), conf,
                             ServiceRunning(runner, "memcached")]))
     ctx.engine.run_parallel(NAME, jobs)
+
+
+def check_answers(ctx: Context) -> str:
+    versions = []
+    for name in ctx.members(GROUP):
+        with socket.create_connection((ctx.address(name), 11211), timeout=5) as sock:
+            sock.sendall(b"version\r\n")
+            answer = sock.recv(128).decode().strip()
+        if not answer.startswith("VERSION"):
+            raise OsaAioError(f"{name} answered {answer!r}")
+        versions.append(answer.split()[1])
+    return f"{len(versions)} answering (version {', '.join(sorted(set(versions)))})"
+
+
+ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES, defaults=DEFAULTS,
+            start_order=30, profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1},
+            checks=(Check("memcached", check_answers),))

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from osa_aio.errors import OsaAioError
+from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import Context
 from osa_aio.secrets import Secret
-from osa_aio.steps import DAEMON_RELOAD, Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded
+from osa_aio.steps import (DAEMON_RELOAD, Command, Directory, FileContent, Packages, ServiceRunning, SystemdReloaded,
+                           sh)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -63,21 +66,30 @@ class ClusterJoined:
                 runner.run(["rabbitmqctl", *argv], timeout=300)
 
 
-def ensure_user(ctx: Context, vhost: str, user: str, password: str) -> list:
-    """Steps (on the first rabbit node) for a service's vhost and user with full rights on it."""
+def running_member(ctx: Context) -> str:
+    """A rabbit node that runs in the cluster now (not always the first one)."""
     members = ctx.members(GROUP)
-    runner = ctx.runner(members[0])
+    for name in members:
+        if f"rabbit@{name}" in running_nodes(ctx.runner(name)):
+            return name
+    raise OsaAioError("no rabbitmq node is running", file=", ".join(members) or GROUP,
+                      hint="`osa-aio run rabbitmq` brings the cluster back")
+
+
+def ensure_user(ctx: Context, vhost: str, user: str, password: str) -> list:
+    """Steps (on a running rabbit node) for a service's vhost and user with full rights on it."""
+    runner = ctx.runner(running_member(ctx))
     secret = Secret(password)
     return [
         Command(runner, f"rabbitmq vhost {vhost}", ["rabbitmqctl", "add_vhost", vhost],
-                unless=["sh", "-c", f"rabbitmqctl list_vhosts --silent | grep -qx {vhost}"]),
+                unless=sh('rabbitmqctl list_vhosts --silent | grep -qxF -- "$1"', vhost)),
         Command(runner, f"rabbitmq user {user}", ["rabbitmqctl", "add_user", user, secret],
-                unless=["sh", "-c", f"rabbitmqctl list_users --silent | cut -f1 | grep -qx {user}"]),
+                unless=sh('rabbitmqctl list_users --silent | cut -f1 | grep -qxF -- "$1"', user)),
         Command(runner, f"rabbitmq password of {user}", ["rabbitmqctl", "change_password", user, secret],
                 unless=["rabbitmqctl", "authenticate_user", user, secret]),
         Command(runner, f"rabbitmq permissions of {user} on {vhost}",
                 ["rabbitmqctl", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
-                unless=["sh", "-c", f"rabbitmqctl list_user_permissions --silent {user} | grep -q '^{vhost}\\s'"]),
+                unless=sh('rabbitmqctl list_user_permissions --silent "$1" | cut -f1 | grep -qxF -- "$2"', user, vhost)),
     ]
 
 
@@ -108,8 +120,8 @@ def deploy(ctx: Context) -> None:
             # epmd's socket takes new addresses only when nothing holds it: rabbit and epmd stop first.
             Command(runner, "epmd on its addresses", ["sh", "-c", "systemctl stop rabbitmq-server epmd.service "
                                                                   "epmd.socket && systemctl start epmd.socket"],
-                    unless=["sh", "-c", f"ss -ltnH 'sport = :4369' | grep -q '{ctx.address(name)}:4369' "
-                                        "&& ! ss -ltnH 'sport = :4369' | grep -qF '*:4369'"]),
+                    unless=sh("ss -ltnH 'sport = :4369' | grep -qF -- \"$1:4369\" "
+                              "&& ! ss -ltnH 'sport = :4369' | grep -qF '*:4369'", ctx.address(name))),
             ServiceRunning(runner, "rabbitmq-server"),
         ]))
     if not ctx.engine.run_parallel(NAME, jobs):
@@ -120,3 +132,17 @@ def deploy(ctx: Context) -> None:
         Command(first, "guest user removed", ["rabbitmqctl", "delete_user", "guest"],
                 unless=["sh", "-c", "! rabbitmqctl list_users --silent | cut -f1 | grep -qx guest"]),
     ])
+
+
+def check_cluster(ctx: Context) -> str:
+    members = ctx.members(GROUP)
+    running = running_nodes(ctx.runner(members[0]))
+    if len(running) != len(members):
+        raise OsaAioError(f"{len(running)}/{len(members)} nodes running")
+    return f"{len(running)}/{len(members)} nodes running"
+
+
+ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
+            disabled_services=DISABLED_SERVICES, secrets=SECRETS, config_files=CONFIG_FILES, start_order=20,
+            profiles={"infra": 3, "identity": 3, "minimal": 1, "aio": 3},
+            checks=(Check("rabbitmq cluster", check_cluster),))

@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import urllib.request
+
 from osa_aio.containers import DATA_ROOT
 from osa_aio.haproxy import HaService
 from osa_aio.repo_build import WheelsBuilt
+from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import REPO_PORT, Context
 from osa_aio.steps import Command, FileContent, HttpAnswers, Packages, ServiceRunning
 from osa_aio.templates import render
@@ -19,7 +22,6 @@ GROUP = "repo_all"
 CONTAINER_TYPE = "repo_container"
 PACKAGES = ("nginx",)
 DISABLED_SERVICES = ("nginx",)
-PYTHON_PACKAGES: tuple[str, ...] = ()
 
 HAPROXY = (HaService(
     name="repo", port=REPO_PORT, group=GROUP, mode="http", balance="source",
@@ -29,26 +31,27 @@ HAPROXY = (HaService(
 @dataclass
 class RepoSynced:
     """The repo container's served folder (its /openstack bind mount, seen from the host) holds
-    exactly the cached wheels and constraints."""
+    exactly the wheels of every service's set (one folder: the same pins give the same files)."""
 
-    source: Path
+    sources: tuple[Path, ...]
     target: Path
     name = "wheels published"
 
-    def _listing(self, folder: Path) -> list[tuple[str, int]]:
-        return sorted((p.name, p.stat().st_size) for p in folder.iterdir()) if folder.is_dir() else []
+    def _listing(self, folders) -> list[tuple[str, int]]:
+        return sorted({(p.name, p.stat().st_size) for folder in folders if folder.is_dir()
+                       for p in folder.iterdir()})
 
     def check(self) -> str | None:
-        return None if self._listing(self.source) == self._listing(self.target) else "differs from the cache"
+        return None if self._listing(self.sources) == self._listing([self.target]) else "differs from the cache"
 
     def apply(self) -> None:
         self.target.mkdir(parents=True, exist_ok=True)
-        LocalRunner().run(["rsync", "-a", "--delete", f"{self.source}/", f"{self.target}/"])
+        LocalRunner().run(["rsync", "-a", "--delete", *[f"{source}/" for source in self.sources], f"{self.target}/"])
 
 
 def deploy(ctx: Context) -> None:
-    wheels = WheelsBuilt(ctx.python_packages)
-    if not ctx.engine.run(NAME, "localhost", [wheels]):
+    sets = [WheelsBuilt(service, packages) for service, packages in ctx.wheel_sets.items()]
+    if not ctx.engine.run(NAME, "localhost", sets):
         return
     jobs = []
     for name in ctx.targets(GROUP):
@@ -58,7 +61,7 @@ def deploy(ctx: Context) -> None:
                            notify=("nginx",))
         jobs.append((name, [
             Packages(runner, PACKAGES),
-            RepoSynced(wheels.target, DATA_ROOT / name / "repo"),
+            RepoSynced(tuple(wheels.target for wheels in sets), DATA_ROOT / name / "repo"),
             Command(runner, "nginx default site removed", ["rm", "-f", "/etc/nginx/sites-enabled/default"],
                     unless=["test", "!", "-e", "/etc/nginx/sites-enabled/default"]),
             site,
@@ -66,3 +69,15 @@ def deploy(ctx: Context) -> None:
             HttpAnswers(f"http://{ctx.address(name)}:{REPO_PORT}/upper-constraints.txt"),
         ]))
     ctx.engine.run_parallel(NAME, jobs)
+
+
+def check_served(ctx: Context) -> str:
+    with urllib.request.urlopen(f"http://{ctx.internal_vip}:{REPO_PORT}/upper-constraints.txt", timeout=10) as resp:
+        lines = resp.read().decode().count("\n")
+    return f"serves upper-constraints ({lines} pins)"
+
+
+ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
+            disabled_services=DISABLED_SERVICES, haproxy=HAPROXY, start_order=40,
+            profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1},
+            checks=(Check("repo through the VIP", check_served),))

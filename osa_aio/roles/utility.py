@@ -3,8 +3,9 @@ in /root/openrc and /root/.config/openstack/clouds.yaml."""
 
 from __future__ import annotations
 
+from osa_aio.roles.base import Role
+from osa_aio.roles.catalog import REGION
 from osa_aio.roles.context import Context
-from osa_aio.roles.keystone import REGION
 from osa_aio.steps import Command, Directory, FileContent, Packages, PythonVenv
 from osa_aio.templates import render
 
@@ -13,7 +14,7 @@ GROUP = "utility_all"
 CONTAINER_TYPE = "utility_container"
 PACKAGES = ("python3-venv",)
 DISABLED_SERVICES = ()
-PYTHON_PACKAGES = ("python-openstackclient",)
+PYTHON_PACKAGES = ("python-openstackclient",)  # and every role's client_packages (roles.wheel_sets)
 VENV = "/openstack/venvs/utility"
 SECRETS = ("keystone_auth_admin_password",)
 
@@ -30,7 +31,7 @@ def deploy(ctx: Context) -> None:
         runner = ctx.runner(name)
         jobs.append((name, [
             Packages(runner, PACKAGES),
-            PythonVenv(runner, VENV, PYTHON_PACKAGES, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt"),
+            PythonVenv(runner, VENV, ctx.wheel_sets[NAME], f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt"),
             Command(runner, "openstack on the PATH", ["ln", "-sf", f"{VENV}/bin/openstack", "/usr/local/bin/openstack"],
                     unless=["test", "-L", "/usr/local/bin/openstack"]),
             FileContent(runner, "/root/openrc", openrc(ctx), mode=0o600),
@@ -40,3 +41,8 @@ def deploy(ctx: Context) -> None:
                 region=REGION), mode=0o600),
         ]))
     ctx.engine.run_parallel(NAME, jobs)
+
+
+ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
+            python_packages=PYTHON_PACKAGES, secrets=SECRETS, start_order=60, venv=VENV,
+            profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1})

@@ -4,6 +4,7 @@ socket only, and the infrastructure services listening on the management network
 
 import os
 import re
+import socket
 import stat
 import subprocess
 
@@ -56,19 +57,33 @@ def test_haproxy_stats_and_admin_socket_are_local(aio):
     assert stat.S_IMODE(os.stat("/run/haproxy/admin.sock").st_mode) == 0o600
 
 
+def reachable(address: str, port: int) -> bool:
+    try:
+        socket.create_connection((address, port), timeout=5).close()
+    except OSError:
+        return False
+    return True
+
+
 def test_mariadb_root_only_through_the_local_socket(aio):
     node = sorted(n for n in aio.containers() if "-galera-" in n)[0]
-    with pytest.raises(pymysql.err.OperationalError):
-        pymysql.connect(host=aio.containers()[node], user="root", password="", connect_timeout=5)
+    address = aio.containers()[node]
+    # A refused or timed-out connection raises OperationalError too: first make sure MariaDB answers.
+    assert reachable(address, 3306), f"{node}: nothing answers on {address}:3306"
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        pymysql.connect(host=address, user="root", password="", connect_timeout=5)
+    # 1045 access denied, 1130 host not allowed to connect: the server itself said no.
+    assert refused.value.args[0] in (1045, 1130), refused.value.args
     assert LxcAttachRunner(node).run(["mariadb", "-N", "-B", "-e", "SELECT CURRENT_USER()"]).stdout.strip() == \
         "root@localhost"
 
 
-@pytest.mark.parametrize("kind", ["-galera-", "-rabbit-mq-", "-memcached-"])
-def test_infrastructure_listens_on_the_management_network_only(aio, kind):
-    for name, address in aio.containers().items():
-        if kind not in name:
-            continue
-        listening = {line.split()[4].rsplit(":", 1)[0]  # netid, state, recv-q, send-q, local address
+@pytest.mark.parametrize("kind, port", [("-galera-", 3306), ("-rabbit-mq-", 5672), ("-memcached-", 11211)])
+def test_infrastructure_listens_on_the_management_network_only(aio, kind, port):
+    members = {name: address for name, address in aio.containers().items() if kind in name}
+    assert members, f"no {kind.strip('-')} container in the inventory"
+    for name, address in members.items():
+        listening = {tuple(line.split()[4].rsplit(":", 1))  # netid, state, recv-q, send-q, local address:port
                      for line in LxcAttachRunner(name).run(["ss", "-ltnuH"]).stdout.splitlines()}
-        assert listening <= {address, "127.0.0.1"}, (name, listening)
+        assert (address, str(port)) in listening, (name, listening)  # the service itself is up and seen
+        assert {host for host, _ in listening} <= {address, "127.0.0.1"}, (name, listening)

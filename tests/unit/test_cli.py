@@ -97,7 +97,20 @@ def test_python_dash_m_runs_the_cli(config_dir):
 
 def test_commands_that_change_the_host_need_root(config_dir, monkeypatch):
     monkeypatch.setattr("os.geteuid", lambda: 1000)
+    # The tests often really run as root: were the root check ever made after the work starts, these
+    # commands would deploy, bootstrap or wipe this host. Tripwires stand in for the work instead.
+    ran: list[str] = []
+
+    def tripwire(name):
+        def must_not_run(*args, **kwargs):
+            ran.append(name)
+            raise AssertionError(f"{name} must not run")
+        return must_not_run
+
+    for name in ("deploy", "run_bootstrap", "destroy_all"):
+        monkeypatch.setattr(f"osa_aio.cli.{name}", tripwire(name))
     for args in (["run"], ["bootstrap"], ["destroy", "--all", "--yes"], ["secrets"]):
         result = invoke(*args, "--config-dir", str(config_dir))
         assert result.exit_code == 2, args
         assert result.stderr.strip() == "error: osa-aio must run as root: run it with sudo"
+    assert ran == []

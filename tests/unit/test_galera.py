@@ -37,11 +37,13 @@ def test_after_a_crash_the_recovered_position_decides():
 
 
 class Cluster:
-    """Three fake galera nodes sharing one state: which run mariadb, and which have a restart pending."""
+    """Three fake galera nodes sharing one state: which run mariadb, and which have a restart pending.
+    Each node answers only the commands scripted here: any other command fails the test."""
 
     def __init__(self, active: set[str], pending: set[str], joining: set[str] = frozenset()) -> None:
         self.active, self.pending, self.restarts, self.joining = set(active), set(pending), [], set(joining)
         self.asked: dict[str, int] = {}
+        self.unset: list[str] = []  # nodes whose bootstrap flag was cleared from systemd's environment
         self.runners = {name: FakeRunner(self.answers(name), name) for name in ("g1", "g2", "g3")}
 
     def answers(self, name):
@@ -60,7 +62,13 @@ class Cluster:
         def flags(argv, stdin):
             return 0, "pending\n" if name in self.pending else ""
 
+        def unset(argv, stdin):
+            self.unset.append(name)
+            return 0, ""
+
         def restart(argv, stdin):
+            # A node restarted with galera_new_cluster's flag still set would start a second cluster.
+            assert self.unset == list(self.runners), "restart before every bootstrap flag was cleared"
             self.restarts.append(name)
             self.active.add(name)
             return 0, ""
@@ -70,7 +78,8 @@ class Cluster:
             return 0, ""
 
         return {("systemctl", "is-active"): is_active, ("mariadb",): status, ("sh",): flags,
-                ("systemctl", "restart"): restart, ("galera_new_cluster",): restart, ("rm",): clear}
+                ("systemctl", "unset-environment", "_WSREP_NEW_CLUSTER"): unset,
+                ("systemctl", "restart", "mariadb"): restart, ("galera_new_cluster",): restart, ("rm", "-f"): clear}
 
 
 def test_a_pending_restart_waits_until_the_down_nodes_have_joined():
@@ -79,6 +88,7 @@ def test_a_pending_restart_waits_until_the_down_nodes_have_joined():
     step = ClusterRunning(cluster.runners)
     assert step.check() == "0/3 nodes synced"  # g1 is synced, but in a cluster of one
     step.apply()
+    assert cluster.unset == ["g1", "g2", "g3"]
     assert cluster.restarts == ["g2", "g3", "g1"]  # never g1 first: it was the whole cluster
     assert cluster.pending == set() and step.check() is None
 

@@ -40,11 +40,13 @@ def test_bridge_step_decisions():
                          "br-mgmt").check() == "its MAC is not fixed"
     with pytest.raises(HostError, match="exists but is not a bridge"):
         BridgePresent(FakeRunner({("ip", "-j"): (0, link(kind="veth"))}), "br-mgmt").check()
-    runner = FakeRunner({("ip", "link", "show"): (1, "")})
+    runner = FakeRunner({("ip", "link", "show"): (1, ""), ("ip", "link", "add"): (0, ""),
+                         ("ip", "link", "set"): (0, "")})
     BridgePresent(runner, "br-mgmt").apply()
-    assert runner.calls[1:] == [["ip", "link", "add", "br-mgmt", "type", "bridge"],
-                                ["ip", "link", "set", "dev", "br-mgmt", "address", bridge_mac("br-mgmt")],
-                                ["ip", "link", "set", "dev", "br-mgmt", "up"]]
+    assert runner.calls == [["ip", "link", "show", "dev", "br-mgmt"],
+                            ["ip", "link", "add", "br-mgmt", "type", "bridge"],
+                            ["ip", "link", "set", "dev", "br-mgmt", "address", bridge_mac("br-mgmt")],
+                            ["ip", "link", "set", "dev", "br-mgmt", "up"]]
     assert bridge_mac("br-mgmt") != bridge_mac("br-vxlan") and bridge_mac("br-mgmt").startswith("02:")
 
 
@@ -53,22 +55,25 @@ ADDRS = json.dumps([{"ifname": "br-mgmt", "addr_info": [{"local": "172.29.236.10
 
 
 def test_address_step_reads_before_adding():
-    runner = FakeRunner({("ip", "-j", "addr"): (0, ADDRS)})
+    runner = FakeRunner({("ip", "-j", "addr"): (0, ADDRS), ("ip", "addr", "add"): (0, "")})
     assert AddressPresent(runner, "br-mgmt", "172.29.236.100", 22).check() is None
     step = AddressPresent(runner, "br-mgmt", "172.29.236.101", 32)
     assert step.check() == "absent"
     step.apply()
-    assert runner.calls[-1] == ["ip", "addr", "add", "172.29.236.101/32", "dev", "br-mgmt"]
+    assert runner.calls == [["ip", "-j", "addr", "show"], ["ip", "-j", "addr", "show"],  # the checks only read
+                            ["ip", "addr", "add", "172.29.236.101/32", "dev", "br-mgmt"]]
 
 
 def test_sysctl_and_iptables_steps():
     assert SysctlValue(FakeRunner({("cat",): (0, "0\n")}), "net.ipv4.ip_forward", "1").check() == "is 0"
     assert SysctlValue(FakeRunner({("cat",): (0, "1\n")}), "net.ipv4.ip_forward", "1").check() is None
-    runner = FakeRunner({("iptables", "-w", "-t", "filter", "-C"): (1, "")})
+    runner = FakeRunner({("iptables", "-w", "-t", "filter", "-C"): (1, ""),
+                         ("iptables", "-w", "-t", "filter", "-I"): (0, "")})
     rule = IptablesRule(runner, "filter", "FORWARD", ("-j", "OSA-AIO-FORWARD"), insert=True)
     assert rule.check() == "absent"
     rule.apply()
-    assert runner.calls[-1] == ["iptables", "-w", "-t", "filter", "-I", "FORWARD", "1", "-j", "OSA-AIO-FORWARD"]
+    assert runner.calls == [["iptables", "-w", "-t", "filter", "-C", "FORWARD", "-j", "OSA-AIO-FORWARD"],
+                            ["iptables", "-w", "-t", "filter", "-I", "FORWARD", "1", "-j", "OSA-AIO-FORWARD"]]
 
 
 def test_primary_address_and_local_host(load):

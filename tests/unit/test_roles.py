@@ -1,22 +1,31 @@
 """The roles' steps are built from the inventory alone: templates render with StrictUndefined and
-carry the addresses and secrets they should (no container is touched to build them)."""
+carry the addresses and secrets they should (no container is touched to build them). One test
+walks every role and checks the contract the rest of osa-aio relies on."""
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from rich.console import Console
 
+from osa_aio.config import project_path
 from osa_aio.engine import Engine
 from osa_aio.inventory.generate import build_inventory
-from osa_aio.roles import ROLES, STAGES, python_packages
-from osa_aio.roles import galera, keystone, memcached, rabbitmq
+from osa_aio.roles import ROLES, STAGES, haproxy_services, wheel_sets
+from osa_aio.roles import galera, glance, keystone, memcached, placement, rabbitmq
+from osa_aio.roles.base import Role
 from osa_aio.roles.context import Context
-from osa_aio.roles.keystone import sql_string
+from osa_aio.roles.galera import sql_identifier, sql_string
+from osa_aio.roles.openstack import node_steps
 from osa_aio.roles.utility import openrc
+from osa_aio.errors import OsaAioError
 from osa_aio.secrets import Secret
 from osa_aio.steps import FileContent
-from osa_aio.templates import render
+from osa_aio.templates import TEMPLATE_DIR, render
 from tests.fakes import FakeRunner
+
+API_SPECS = (keystone.SPEC, glance.SPEC, placement.SPEC)
 
 
 @pytest.fixture
@@ -25,17 +34,71 @@ def ctx(load):
     secrets = {key: Secret(f"secret-{key}") for key in config.secrets}
     config = type(config)(**{**config.__dict__, "secrets": secrets})
     inv, _ = build_inventory(config, None)
-    return Context(config, inv, Engine(console=Console(file=open("/dev/null", "w"))))
+    return Context(config, inv, Engine(console=Console(file=open("/dev/null", "w"))), wheel_sets=wheel_sets())
 
 
 def files(steps):
     return {step.path: step.content for step in steps if isinstance(step, FileContent)}
 
 
-def test_every_role_is_staged_once_and_python_packages_are_pinned():
-    staged = [role.NAME for stage in STAGES for role in stage]
+def test_every_role_is_staged_once_and_keeps_the_contract():
+    staged = [role.name for stage in STAGES for role in stage]
     assert sorted(staged) == sorted(ROLES) and len(staged) == len(set(staged))
-    assert "keystone==30.0.0" in python_packages() and "python-openstackclient" in python_packages()
+    ports = [service.port for service in haproxy_services()]
+    assert len(ports) == len(set(ports)), "two frontends on one port"
+    backends = [service.name for service in haproxy_services()]
+    assert len(backends) == len(set(backends))
+    types = [role.container_type for role in ROLES.values() if role.container_type]
+    assert len(types) == len(set(types)), "two roles for one container type"
+    for role in ROLES.values():
+        assert isinstance(role, Role) and callable(role.deploy), role
+        for check in role.checks:
+            assert check.name and callable(check.probe)
+        if role.container_type:
+            assert role.group.endswith("_all") and set(role.profiles) <= {"infra", "identity", "minimal", "aio"}
+        for service in role.haproxy:
+            assert service.group == role.group
+        for file, (path, _sectioned) in role.config_files.items():
+            assert path.startswith("/etc/"), (role.name, file)
+        if role.dev is not None:
+            dev = role.dev
+            assert dev.units and dev.health and dev.venv == role.venv and dev.foreground is not None
+            assert set(dev.backends) == {s.name for s in role.haproxy}
+            assert all("{address}" in url for _, url in dev.health)
+            assert role.python_packages[0] == f"{dev.distribution}=={dev.version}"
+
+
+@pytest.mark.parametrize("spec", API_SPECS, ids=lambda s: s.name)
+def test_every_api_service_has_its_templates_and_renders(ctx, spec):
+    assert (TEMPLATE_DIR / spec.name / f"{spec.config}.j2").is_file()
+    name = ctx.members(spec.group)[0]
+    rendered = files(node_steps(ctx, spec, name))
+    conf = rendered[f"/etc/{spec.name}/{spec.config}"]
+    for db in spec.database_names:
+        password = f"secret-{spec.db_password_key}"
+        assert f"mysql+pymysql://{spec.name}:{password}@172.29.236.101:3306/{db}?charset=utf8" in conf
+    if spec.service_user:
+        assert f"password = secret-{spec.name}_service_password" in conf and "[keystone_authtoken]" in conf
+    assert ("transport_url = rabbit://" in conf) == spec.messaging
+    for app in spec.apps:
+        ini = rendered[f"/etc/{spec.name}/{app.name}-uwsgi.ini"]
+        assert f"http-socket = {ctx.address(name)}:{app.port}" in ini and f"module = {app.module}" in ini
+        unit = rendered[f"/etc/systemd/system/{app.name}.service"]
+        assert f"--ini /etc/{spec.name}/{app.name}-uwsgi.ini" in unit and f"User={spec.name}" in unit
+
+
+def test_secrets_shipped_are_exactly_the_secrets_used():
+    shipped = set(yaml.safe_load((project_path("user_config") / "user_secrets.yml").read_text()))
+    used = {key for role in ROLES.values() for key in role.secrets}
+    assert used == shipped
+
+
+def test_every_template_is_used_by_a_role():
+    used = {f"{spec.name}/{spec.config}.j2" for spec in API_SPECS}
+    for path in TEMPLATE_DIR.glob("*/*.j2"):
+        name = f"{path.parent.name}/{path.name}"
+        if path.parent.name in {spec.name for spec in API_SPECS}:
+            assert name in used, f"{name} is used by no role"
 
 
 def test_galera_config_lists_every_member(ctx):
@@ -51,7 +114,7 @@ def test_galera_config_lists_every_member(ctx):
 
 def test_keystone_config_uses_the_vip_memcached_and_every_rabbit_node(ctx):
     name = ctx.members(keystone.GROUP)[0]
-    steps = keystone.node_steps(ctx, name)
+    steps = node_steps(ctx, keystone.SPEC, name)
     conf = files(steps)["/etc/keystone/keystone.conf"]
     assert ("connection = mysql+pymysql://keystone:secret-keystone_container_mysql_password@172.29.236.101:3306"
             "/keystone?charset=utf8") in conf
@@ -59,8 +122,21 @@ def test_keystone_config_uses_the_vip_memcached_and_every_rabbit_node(ctx):
     assert f"memcache_servers = {memcached_addr}:11211" in conf
     rabbits = re.search(r"transport_url = rabbit://(\S+)/keystone", conf).group(1).split(",")
     assert [r.split("@")[1] for r in rabbits] == [f"{ctx.address(n)}:5672" for n in ctx.members(rabbitmq.GROUP)]
+    assert all(r.startswith("keystone:secret-keystone_oslomsg_notify_password@") for r in rabbits)
     ini = files(steps)["/etc/keystone/keystone-uwsgi.ini"]
     assert f"http-socket = {ctx.address(name)}:5000" in ini and "module = keystone.wsgi.api:application" in ini
+    assert "processes = 2" in ini
+
+
+def test_glance_shares_its_image_store_with_a_fixed_uid(ctx):
+    names = ctx.members(glance.SPEC.group)
+    assert len(names) == 2
+    conf = files(node_steps(ctx, glance.SPEC, names[1]))["/etc/glance/glance-api.conf"]
+    assert f"worker_self_reference_url = http://{ctx.address(names[1])}:9292" in conf
+    assert "filesystem_store_datadir = /var/lib/glance/images/" in conf
+    assert glance.ROLE.mounts == (("/openstack/shared/glance-images", "var/lib/glance/images"),)
+    users = [s for s in node_steps(ctx, glance.SPEC, names[0]) if type(s).__name__ == "SystemUser"]
+    assert users[0].uid == glance.UID
 
 
 def test_memcached_and_rabbit_listen_on_their_management_address(ctx):
@@ -77,20 +153,20 @@ def test_openrc_points_at_the_internal_vip(ctx):
     assert "export OS_PASSWORD=secret-keystone_auth_admin_password" in text
 
 
-def test_sql_strings_are_quoted():
+def test_the_utility_venv_gets_every_client_plugin():
+    clients = {pkg for role in ROLES.values() for pkg in role.client_packages}
+    assert {"osc-placement", "python-glanceclient"} <= clients
+    assert set(wheel_sets()["utility"]) == {"python-openstackclient"} | clients
+
+
+def test_sql_strings_are_quoted_and_identifiers_checked():
     assert sql_string("plain") == "'plain'"
     assert sql_string("it's") == "'it''s'"
     assert sql_string("back\\slash") == "'back\\\\slash'"
-
-
-def test_every_secret_a_role_uses_is_in_the_shipped_secrets_file():
-    import yaml
-
-    from osa_aio.config import project_path
-
-    shipped = set(yaml.safe_load((project_path("user_config") / "user_secrets.yml").read_text()))
-    used = {key for role in ROLES.values() for key in getattr(role, "SECRETS", ())}
-    assert used and used <= shipped
+    assert sql_identifier("nova_api") == "nova_api"
+    for bad in ("x; DROP DATABASE y", "a-b", "", "1abc", "a" * 65):
+        with pytest.raises(OsaAioError):
+            sql_identifier(bad)
 
 
 def schema(tables: str, versions: str = "0"):
@@ -100,12 +176,24 @@ def schema(tables: str, versions: str = "0"):
 
 
 def test_a_schema_whose_first_migration_never_finished_is_made_again():
-    assert keystone.SchemaNotHalfMade(schema(""), "keystone").check() is None
-    assert keystone.SchemaNotHalfMade(schema("alembic_version\nproject\n", "2"), "keystone").check() is None
-    assert keystone.SchemaNotHalfMade(schema("migrate_version\nproject\n"), "keystone").check() is None
+    assert galera.SchemaNotHalfMade(schema(""), "keystone").check() is None
+    assert galera.SchemaNotHalfMade(schema("alembic_version\nproject\n", "2"), "keystone").check() is None
+    assert galera.SchemaNotHalfMade(schema("migrate_version\nproject\n"), "keystone").check() is None
     half = schema("alembic_version\nproject\nuser\n", "0")
-    assert keystone.SchemaNotHalfMade(half, "keystone").check() == \
-        "3 tables but no finished migration: a db_sync was interrupted"
-    assert keystone.SchemaNotHalfMade(schema("project\n"), "keystone").check() is not None
-    keystone.SchemaNotHalfMade(half, "keystone").apply()
+    assert galera.SchemaNotHalfMade(half, "keystone").check() == \
+        "3 tables but no finished migration: a db sync was interrupted"
+    assert galera.SchemaNotHalfMade(schema("project\n"), "keystone").check() is not None
+    galera.SchemaNotHalfMade(half, "keystone").apply()
     assert half.calls[-1][-1] == "DROP DATABASE keystone; CREATE DATABASE keystone"
+
+
+def test_database_user_and_grants_are_made_with_checked_names():
+    runner = FakeRunner({("mariadb", "-N", "-B"): (0, "1\n"), ("mariadb",): (0, "")})
+    step = galera.DatabaseReady(runner, "glance", "glance", "pa'ss")
+    assert step.check() == "missing or password differs"
+    assert "SET @pw='pa''ss';" in runner.stdins[-1]
+    step.apply()
+    sql = runner.stdins[-1]
+    assert "CREATE DATABASE IF NOT EXISTS glance;" in sql and "GRANT ALL PRIVILEGES ON glance.* TO 'glance'@'%';" in sql
+    with pytest.raises(OsaAioError):
+        galera.DatabaseReady(runner, "glance;", "glance", "x").check()

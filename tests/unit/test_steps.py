@@ -20,12 +20,13 @@ def test_file_content_decisions():
 
 
 def test_put_sends_content_on_stdin_and_renames_into_place():
-    runner = FakeRunner()
+    runner = FakeRunner({("sh", "-c"): (0, "")})
     put(runner, "/etc/keystone/keystone.conf", "secret-content", mode=0o640, owner="root", group="keystone")
-    argv = runner.calls[0]
+    [argv] = runner.calls  # one command: the temp file is written, chmod-ed, chown-ed and renamed together
     assert argv[:2] == ["sh", "-c"] and argv[4:] == ["/etc/keystone/keystone.conf.osa-aio-tmp", "640",
                                                       "root:keystone", "/etc/keystone/keystone.conf"]
-    assert runner.stdins[0] == "secret-content"
+    assert 'mv -f "$1" "$4"' in argv[2]
+    assert runner.stdins == ["secret-content"]
     assert "secret-content" not in " ".join(argv)
 
 
@@ -39,15 +40,17 @@ def test_directory_decisions():
 
 
 def test_a_change_records_the_restart_before_the_file_is_written():
-    runner = FakeRunner()
+    runner = FakeRunner({("sh", "-c"): (0, "")})
     FileContent(runner, "/etc/memcached.conf", "-m 64", notify=("memcached",)).apply()
-    mark, write = runner.calls[0], runner.calls[1]
+    mark, write = runner.calls  # exactly these two, in this order
     assert mark[-2:] == [PENDING_DIR, "memcached"] and "touch" in mark[2]
-    assert write[-1] == "/etc/memcached.conf"
+    assert write[-4:] == ["/etc/memcached.conf.osa-aio-tmp", "644", "root:root", "/etc/memcached.conf"]
+    assert runner.stdins == [None, "-m 64"]
 
 
 def service(active="active", enabled="enabled", pending="none"):
-    return FakeRunner({("sh",): (0, f"{active} {enabled} {pending}\n")})
+    return FakeRunner({("sh", "-c"): (0, f"{active} {enabled} {pending}\n"), ("systemctl", "enable"): (0, ""),
+                       ("systemctl", "restart"): (0, ""), ("rm", "-f"): (0, "")})
 
 
 def test_service_restarts_while_a_restart_is_pending_even_from_an_interrupted_run():
@@ -63,10 +66,11 @@ def test_service_restarts_while_a_restart_is_pending_even_from_an_interrupted_ru
 
 def test_daemon_reload_follows_the_pending_marker():
     assert SystemdReloaded(FakeRunner({("test",): (1, "")})).check() is None
-    runner = FakeRunner({("test",): (0, "")})
+    runner = FakeRunner({("test",): (0, ""), ("systemctl", "daemon-reload"): (0, ""), ("rm", "-f"): (0, "")})
     assert SystemdReloaded(runner).check() == "unit files changed"
     SystemdReloaded(runner).apply()
-    assert runner.calls[-2:] == [["systemctl", "daemon-reload"], ["rm", "-f", f"{PENDING_DIR}/{DAEMON_RELOAD}"]]
+    marker = f"{PENDING_DIR}/{DAEMON_RELOAD}"
+    assert runner.calls == [["test", "-e", marker], ["systemctl", "daemon-reload"], ["rm", "-f", marker]]
 
 
 def test_check_mode_diff_masks_every_secret():
