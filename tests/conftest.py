@@ -38,3 +38,15 @@ def user_config(config_dir: Path) -> Path:
 def load(config_dir: Path):
     """Load the config dir with a fixed host address (no host facts in unit tests)."""
     return lambda directory=config_dir: load_config(directory, host_address=HOST_ADDRESS)
+
+
+def default_counts() -> dict[str, int]:
+    """container type -> containers in the shipped config: what the default profile declares
+    (tests/unit/test_generate.py checks the two agree)."""
+    from osa_aio.profiles import DEFAULT, PROFILES
+
+    return {ctype: count for ctype, count in PROFILES[DEFAULT].counts.items() if count}
+
+
+def default_total() -> int:
+    return sum(default_counts().values())

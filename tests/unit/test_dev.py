@@ -30,7 +30,9 @@ def test_a_checkout_is_recognised_and_bad_paths_are_named(tmp_path):
 
 
 def test_only_services_with_a_dev_mode_are_accepted():
-    assert dev_role("keystone").DEV["package"] == "keystone"
+    assert dev_role("keystone").dev.distribution == "keystone"
+    assert (dev_role("placement").dev.distribution, dev_role("placement").dev.module) == ("openstack-placement",
+                                                                                         "placement")
     with pytest.raises(UnknownTarget, match="unknown service 'keystorne'"):
         dev_role("keystorne")
     with pytest.raises(UnknownTarget, match="galera has no dev mode"):

@@ -9,6 +9,7 @@ import pytest
 from osa_aio.inventory.export import LXC_CONNECTION, ansible_inventory
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.query import group_members
+from tests.conftest import default_total
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_ansible_inventory_reads_the_export(config_dir, tmp_path):
     for group in ("galera_all", "keystone_all", "rabbitmq_all", "memcached_all", "utility_all", "repo_all"):
         assert group_members(seen, group) == group_members(ours, group), group
     containers = [n for n, hv in ours["_meta"]["hostvars"].items() if hv.get("container_type")]
-    assert len(containers) == 11
+    assert len(containers) == default_total()
     for name in containers:
         hostvars = seen["_meta"]["hostvars"][name]
         assert hostvars["ansible_connection"] == LXC_CONNECTION and hostvars["ansible_lxc_host"] == name

@@ -8,7 +8,8 @@ from osa_aio.errors import InventoryError, UnknownTarget
 from osa_aio.inventory.generate import build_inventory, remove_container
 from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import dumps
-from tests.conftest import edit_yaml, user_config
+from osa_aio.roles import ROLES
+from tests.conftest import default_counts, default_total, edit_yaml, user_config
 
 
 def counts(inv):
@@ -17,8 +18,9 @@ def counts(inv):
 
 def test_default_config_gives_the_aio_layout(load):
     inv, warnings = build_inventory(load(), None)
-    assert counts(inv) == {"galera_container": 3, "rabbit_mq_container": 3, "keystone_container": 2,
-                           "repo_container": 1, "memcached_container": 1, "utility_container": 1}
+    # The shipped config holds what the default profile declares: every role's containers.
+    assert counts(inv) == default_counts()
+    assert set(counts(inv)) == {role.container_type for role in ROLES.values() if role.container_type}
     assert inv["haproxy"]["hosts"] == ["aio1"]
     assert inv["haproxy_all"]["children"] == ["haproxy"]
     assert inv["_meta"]["hostvars"]["aio1"]["properties"]["is_metal"] is True
@@ -30,7 +32,7 @@ def test_management_addresses_unique_in_network_outside_used_ips(load):
     config = load()
     inv, _ = build_inventory(config, None)
     addresses = [row.management_address for row in containers(inv)]
-    assert len(set(addresses)) == len(addresses) == 11
+    assert len(set(addresses)) == len(addresses) == default_total()
     network = netaddr.IPNetwork("172.29.236.0/22")
     for address in addresses:
         assert netaddr.IPAddress(address) in network
@@ -120,7 +122,7 @@ def test_pool_too_small_names_network_needed_and_free(load, config_dir):
         build_inventory(load(), None)
     message = str(err.value)
     assert "cidr_networks.management" in message
-    assert "11 new containers need an address, 4 are free" in message
+    assert f"{default_total()} new containers need an address, 4 are free" in message
 
 
 def test_address_outside_a_changed_cidr_is_refused(load, config_dir):

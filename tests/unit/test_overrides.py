@@ -9,6 +9,7 @@ from osa_aio.ini import parse
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.roles import ROLES, galera, keystone, rabbitmq
 from osa_aio.roles.context import Context
+from osa_aio.roles.openstack import node_steps
 from osa_aio.secrets import Secret
 from osa_aio.steps import FileContent
 from tests.conftest import edit_yaml
@@ -23,14 +24,16 @@ def context(load):
 
 
 def keystone_conf(ctx, name):
-    steps = keystone.node_steps(ctx, name)
+    steps = node_steps(ctx, keystone.SPEC, name)
     return parse(next(s.content for s in steps if isinstance(s, FileContent) and s.path.endswith("keystone.conf")))
 
 
 def test_variable_names_follow_osa():
     assert overrides.variable("keystone", "keystone.conf") == "keystone_keystone_conf_overrides"
     assert overrides.variable("galera", "my.cnf") == "galera_my_cnf_overrides"
-    assert set(FILES) == {"keystone", "galera", "rabbitmq"}
+    assert {"keystone", "glance", "placement", "galera", "rabbitmq"} <= set(FILES)
+    assert set(FILES["glance"]) == {"glance-api.conf", "glance-api-uwsgi.ini"}
+    assert overrides.variable("glance", "glance-api-uwsgi.ini") == "glance_glance_api_uwsgi_ini_overrides"
 
 
 def test_user_variables_then_service_folder_then_container_folder(load, config_dir):
