@@ -44,7 +44,8 @@ from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.rebuild import plan as rebuild_plan
 from osa_aio.rebuild import rebuild as run_rebuild
-from osa_aio.roles import haproxy_services
+from osa_aio.knobs import check_knobs
+from osa_aio.roles import ROLES, haproxy_services
 from osa_aio.roles.context import saved_context
 from osa_aio.snapshots import list_snapshots
 from osa_aio.snapshots import rollback as rollback_snapshot
@@ -144,6 +145,7 @@ def inventory(ctx: click.Context, config_dir: str | None, as_json: bool, as_list
         return
     config = read_config(ctx, config_dir)
     inv, warnings = build_inventory(config, load_inventory(directory))
+    warnings = [*warnings, *check_knobs(config, ROLES.values())]
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if strict and warnings:

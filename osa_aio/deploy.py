@@ -14,6 +14,7 @@ from osa_aio.host import BridgePresent, local_host, primary_address
 from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, images_in_use, remove_unused_bases,
                            remove_unused_type_images)
 from osa_aio.inventory.generate import build_inventory
+from osa_aio.knobs import check_knobs
 from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.inventory.naming import normalize
 from osa_aio.inventory.query import resolve
@@ -51,6 +52,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
     with engine.phase("inventory"):
         config = load_config(config_dir, host_address=primary_address(runner))
         inventory, warnings = build_inventory(config, load_inventory(config_dir))
+        warnings = [*warnings, *check_knobs(config, ROLES.values())]
         for warning in warnings:
             engine.console.print(f"warning: {warning}", markup=False, soft_wrap=True)
         wanted_types = {role.container_type for role in roles if role.container_type}

@@ -72,7 +72,9 @@ class WheelsBuilt:
         work.mkdir(parents=True)
         # The host's own pip configuration is ignored: only PyPI and these pins count.
         try:
+            # --use-pep517: an sdist-only dependency (glance's simplegeneric) builds without `wheel` installed.
             self.runner.run([str(BUILD_VENV / "bin" / "pip"), "wheel", "--quiet", "--disable-pip-version-check",
+                             "--use-pep517",
                              "--cache-dir", str(PIP_CACHE), "--wheel-dir", str(work),
                              "--constraint", str(self.constraints), *self.packages],
                             env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)

@@ -24,7 +24,7 @@ def config_dir(tmp_path: Path) -> Path:
 
 def edit_yaml(path: Path, change: Callable[[dict], object]) -> None:
     """Load a YAML mapping, let ``change`` edit it in place, write it back."""
-    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    data = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
     change(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -15,13 +15,12 @@ UID = 1610  # glance's uid and gid in every glance container (the store's files 
 SPEC = ApiService(
     name="glance", description="OpenStack Image (glance)", group="glance_all", container_type="glance_container",
     package="glance", version="33.0.0", module="glance",
+    # Chunked uploads need no uWSGI option on http-socket: glance reads them with uwsgi.chunked_read().
     apps=(WsgiApp("glance-api", "glance.wsgi.api:application", 9292, balance="source",
-                  # Image uploads arrive chunked and big: glance's uWSGI advice.
-                  uwsgi_options=("http-chunked-input = true", "http-auto-chunked = true", "http-raw-body = true",
-                                 "socket-timeout = 10")),),
+                  uwsgi_options=("socket-timeout = 10",)),),
     config="glance-api.conf",
     catalog=(CatalogEntry("glance", "image", 9292, "", "OpenStack Image"),),
-    db_sync=(("glance-manage", "--config-file", "/etc/glance/glance-api.conf", "db_sync"),),
+    db_sync=(("glance-manage", "db_sync"),),  # it reads /etc/glance/glance-api.conf
     client_packages=("python-glanceclient",),
     uid=UID,
     dirs=((IMAGES, 0o750), ("/var/lib/glance/staging", 0o750), ("/var/lib/glance/tasks", 0o750)),
