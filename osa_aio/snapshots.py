@@ -11,6 +11,7 @@ from pathlib import Path
 
 from osa_aio.containers import DATA_ROOT, SNAPSHOT_DATA, START_TIMEOUT
 from osa_aio.errors import ContainerError, OsaAioError
+from osa_aio.haproxy import ServerUp, admin_command, server_states
 from osa_aio.transport import LocalRunner
 from osa_aio.transport.lxc import lxc_module
 
@@ -111,7 +112,23 @@ def rollback(name: str, tag: str | None = None) -> Snapshot:
         LocalRunner().run(["rsync", "-a", "--delete", f"{saved}/", f"{DATA_ROOT / name}/"], timeout=1800)
     if was_running:
         _start(lxc_module().Container(name), name)
+        wait_until_served(name)
     return chosen
+
+
+def wait_until_served(name: str, seconds: float = 180) -> None:
+    """A container HAProxy balances to is back only when HAProxy sees it UP again (its service
+    answers): `rollback` says done then, as `rebuild` and `dev` do."""
+    try:
+        # A server drained or in maintenance on purpose stays so: nothing to wait for there.
+        backends = sorted({s.backend for s in server_states(admin_command("show stat"))
+                           if s.server == name and not s.admin_down})
+    except OsaAioError:
+        return  # HAProxy is not running: nothing balances to it
+    for backend in backends:
+        step = ServerUp(backend, name, wait=seconds)
+        if step.check() is not None:
+            step.apply()
 
 
 def _lxc_snapshot_names(container) -> list[str]:

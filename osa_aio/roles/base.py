@@ -59,6 +59,7 @@ class Role:
     start_order: int = 70                    # lxc.start.order of its containers (lower first)
     profiles: Mapping[str, int] = field(default_factory=dict)      # profile name -> containers per host (absent: 0)
     checks: tuple[Check, ...] = ()           # its `osa-aio verify` rows
+    catalog: tuple = ()                      # its keystone catalog entries (osa_aio.roles.catalog.CatalogEntry)
     mounts: tuple[tuple[str, str], ...] = () # (host dir, path in the container) shared by its containers
     venv: str | None = None                  # its venv under /openstack/venvs (dev mode installs there)
 

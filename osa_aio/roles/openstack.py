@@ -376,6 +376,7 @@ def api_role(spec: ApiService) -> Role:
         start_order=spec.start_order,
         profiles=spec.profiles,
         checks=(*spec.checks, *[_vip_check(app) for app in spec.apps], *[_catalog_check(e) for e in spec.catalog]),
+        catalog=spec.catalog,
         mounts=spec.mounts,
         venv=spec.venv,
     )

@@ -10,6 +10,7 @@ import urllib.request
 
 from osa_aio.containers import DATA_ROOT
 from osa_aio.haproxy import HaService
+from osa_aio.repo_build import MARKER as WHEELS_MARKER
 from osa_aio.repo_build import WheelsBuilt
 from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import REPO_PORT, Context
@@ -38,15 +39,17 @@ class RepoSynced:
     name = "wheels published"
 
     def _listing(self, folders) -> list[tuple[str, int]]:
+        # Each set's build marker is its own: not published.
         return sorted({(p.name, p.stat().st_size) for folder in folders if folder.is_dir()
-                       for p in folder.iterdir()})
+                       for p in folder.iterdir() if p.name != WHEELS_MARKER})
 
     def check(self) -> str | None:
         return None if self._listing(self.sources) == self._listing([self.target]) else "differs from the cache"
 
     def apply(self) -> None:
         self.target.mkdir(parents=True, exist_ok=True)
-        LocalRunner().run(["rsync", "-a", "--delete", *[f"{source}/" for source in self.sources], f"{self.target}/"])
+        LocalRunner().run(["rsync", "-a", "--delete", f"--exclude={WHEELS_MARKER}",
+                           *[f"{source}/" for source in self.sources], f"{self.target}/"])
 
 
 def deploy(ctx: Context) -> None:

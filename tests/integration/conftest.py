@@ -13,15 +13,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
+from osa_aio.config import project_path
+from osa_aio.inventory.query import group_members
 from osa_aio.roles import ROLES
 from osa_aio.transport import LxcAttachRunner
 from tests.cli import osa
 
 # Every container type a role deploys (destroying them all empties the host but keeps it bootstrapped).
-CONTAINER_TYPES = tuple(role.CONTAINER_TYPE for role in ROLES.values() if hasattr(role, "CONTAINER_TYPE"))
+CONTAINER_TYPES = tuple(role.container_type for role in ROLES.values() if role.container_type)
+
+
+def verify_rows(inventory: dict) -> int:
+    """How many rows `osa-aio verify` has on this inventory: every check of every role with containers."""
+    return sum(len(role.checks) for role in ROLES.values()
+               if role.container_type is None or group_members(inventory, role.group))
+
+
+def shipped_secrets() -> list[str]:
+    return list(yaml.safe_load((project_path("user_config") / "user_secrets.yml").read_text()))
 # Set to keep the base image between local runs (CI purges it, proving the cold build).
 KEEP_IMAGE = os.environ.get("OSA_AIO_TEST_KEEP_IMAGE") == "1"
+# A developer's shortcut: run the tests on the deployment of this config dir (bootstrap and run
+# are re-run on it, nothing is destroyed before or after). CI never sets it.
+REUSE = os.environ.get("OSA_AIO_TEST_CONFIG_DIR")
 
 
 def skip_reason() -> str | None:
@@ -65,8 +81,11 @@ def aio(tmp_path_factory) -> Deployment:
     if reason:
         pytest.skip(reason)
     config_dir = tmp_path_factory.mktemp("aio") / "config"  # absent: bootstrap installs it
-    # Leftovers of an interrupted run (or an earlier deployment) go first: this proves a cold start.
-    osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir)
+    if REUSE:
+        config_dir = Path(REUSE)
+    else:
+        # Leftovers of an interrupted run (or an earlier deployment) go first: this proves a cold start.
+        osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir)
     started = time.monotonic()
     boot = osa("bootstrap", config_dir=config_dir)
     booted = time.monotonic()
@@ -76,7 +95,8 @@ def aio(tmp_path_factory) -> Deployment:
     print(f"\nosa-aio deployment: bootstrap {deployment.seconds['bootstrap']:.1f}s, "
           f"run {deployment.seconds['run']:.1f}s")
     yield deployment
-    osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir, check=False)
+    if not REUSE:
+        osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir, check=False)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.integration.conftest import host_state
 CLI_CASES = {
     "attach unknown container": (["attach", "aio1-nope-container-00000000", "--", "true"],
                                  "no container, type or group named 'aio1-nope-container-00000000'"),
-    "run unknown service": (["run", "nova"], "unknown service 'nova'; services are: repo, haproxy"),
+    "run unknown service": (["run", "no-such-service"], "unknown service 'no-such-service'; services are: repo, haproxy"),
     "run bad --limit": (["run", "--limit", "keystone_containr"], "did you mean keystone-container?"),
     "rebuild unknown name": (["rebuild", "aio1-keystone-container-00000000", "--yes"], "no container, type or group"),
     "dev unknown service": (["dev", "keystorne", "--source", "/tmp"], "SERVICE: unknown service 'keystorne'"),

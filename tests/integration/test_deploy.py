@@ -1,19 +1,22 @@
-"""bootstrap + run on real LXC: 11 containers up with the inventory's addresses, reaching each
+"""bootstrap + run on real LXC: every container of the default profile up with the inventory's addresses, reaching each
 other and Debian's mirror; a second bootstrap and run change nothing."""
 
 import json
 import re
 import subprocess
+from collections import Counter
 
 import lxc
 import pytest
 
 from osa_aio.transport import LxcAttachRunner
+from tests.conftest import default_counts, default_total
+from tests.integration.conftest import shipped_secrets
 
 
-def test_eleven_containers_run_with_the_inventory_addresses(aio):
+def test_every_container_runs_with_the_inventory_addresses(aio):
     expected = aio.containers()
-    assert len(expected) == 11
+    assert Counter(aio.inventory()["_meta"]["hostvars"][n]["container_type"] for n in expected) == default_counts()
     rows = {row["name"]: row for row in json.loads(aio.osa("list", "--json").stdout)}
     assert set(rows) == set(expected)
     for name, address in expected.items():
@@ -26,7 +29,7 @@ def test_every_container_has_its_mac_and_a_port_on_br_mgmt(aio):
     hostvars = aio.inventory()["_meta"]["hostvars"]
     ports = json.loads(subprocess.run(["ip", "-j", "link", "show", "master", "br-mgmt"],
                                       capture_output=True, text=True, check=True).stdout)
-    assert len(ports) == 11
+    assert len(ports) == default_total()
     for name in aio.containers():
         container = lxc.Container(name)
         net = hostvars[name]["container_networks"]["management_address"]
@@ -63,7 +66,7 @@ def test_hostnames_hosts_file_and_bind_mounts(aio):
     assert runner.run(["systemctl", "is-system-running", "--wait"], check=False).stdout.strip() in ("running", "degraded")
 
 
-@pytest.mark.parametrize("index", range(11))
+@pytest.mark.parametrize("index", range(default_total()))
 def test_apt_get_update_works_in_each_container(aio, index):
     name = sorted(aio.containers())[index]
     result = LxcAttachRunner(name).run(["apt-get", "update"], timeout=300)
@@ -81,7 +84,7 @@ def test_bootstrap_installed_config_and_secrets_without_printing_them(aio):
     assert oct(secrets.stat().st_mode & 0o777) == "0o600"
     values = [line.split(":", 1)[1].strip() for line in secrets.read_text().splitlines()
               if line and not line.startswith(("#", "---"))]
-    assert len(values) == 10 and all(len(v) >= 32 for v in values)
+    assert len(values) == len(shipped_secrets()) and all(len(v) >= 32 for v in values)
     for value in values:
         assert value not in aio.bootstrap.stdout + aio.bootstrap.stderr
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from osa_aio.transport import LxcAttachRunner
+from tests.integration.conftest import verify_rows
 
 VIP = "172.29.236.101"
 
@@ -143,7 +144,7 @@ def test_dev_checkout_is_served_through_the_vip_then_off(aio, keystone_checkout)
     aio.osa("dev", "keystone", "--off")
     assert all("osa_aio_dev" not in doc for doc in version_documents(10))
     assert not [r for r in json.loads(aio.osa("list", "--json").stdout) if r["dev"]]
-    assert "All 7 checks passed." in aio.osa("verify").stdout
+    assert f"All {verify_rows(aio.inventory())} checks passed." in aio.osa("verify").stdout
     print(f"\ndev swap {swap:.1f}s, edit -> restart {restart:.1f}s")
 
 
@@ -166,3 +167,11 @@ def test_rollback_restores_a_file_changed_after_the_snapshot(aio):
     assert runner.run(["cat", "/etc/osa-aio-snapshot-test"]).stdout == "before\n"
     assert Path(f"/openstack/{name}/snapshot-test").read_text() == "data-before\n"
     assert aio.osa("rollback", name, "no-such-tag", check=False).returncode == 2
+
+
+def test_rollback_of_a_balanced_container_returns_once_haproxy_sees_it_up(aio):
+    name = sorted(n for n in aio.containers() if "-keystone-" in n)[0]
+    aio.osa("snapshot", name, "--name", "before-rollback")
+    aio.osa("rollback", name, "before-rollback")
+    status = json.loads(aio.osa("haproxy", "status", "--json").stdout)
+    assert [s["status"] for s in status if s["server"] == name] == ["UP"]

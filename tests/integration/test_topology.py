@@ -3,6 +3,8 @@ RUNNING, every HAProxy backend UP, and the same facts in the tree and Graphviz f
 
 import json
 
+from osa_aio.roles import haproxy_services
+
 
 def test_topology_shows_the_deployed_aio(aio):
     data = json.loads(aio.osa("topology", "--json").stdout)
@@ -13,7 +15,7 @@ def test_topology_shows_the_deployed_aio(aio):
         {(name, address, "RUNNING") for name, address in containers.items()}
     assert data["haproxy"]["answering"]
     frontends = {f["name"]: f for f in data["haproxy"]["frontends"]}
-    assert set(frontends) == {"galera", "keystone", "repo"}
+    assert set(frontends) == {service.name for service in haproxy_services()}
     assert all(b["health"].startswith("UP") for f in frontends.values() for b in f["backends"])
     assert len(frontends["keystone"]["backends"]) == 2 and len(frontends["galera"]["backends"]) == 3
     assert data["dev"] == []

@@ -60,7 +60,7 @@ def test_a_dev_mount_changes_the_container_config(load):
 
 @pytest.mark.parametrize("args, expected", [
     (["dev", "keystone", "--source", "/nonexistent/src"], "--source: /nonexistent/src does not exist"),
-    (["dev", "nova", "--source", "/tmp"], "SERVICE: unknown service 'nova'"),
+    (["dev", "no-such-service", "--source", "/tmp"], "SERVICE: unknown service 'no-such-service'"),
     (["dev", "keystone"], "give one of --source PATH, --restart, --foreground or --off"),
 ])
 def test_dev_bad_input_is_one_line_and_exit_2(args, expected, config_dir, monkeypatch, tmp_path):

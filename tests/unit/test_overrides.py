@@ -65,13 +65,13 @@ def test_null_removes_a_key_and_sectionless_files_take_keys(load, config_dir):
 
 
 @pytest.mark.parametrize("setup, message", [
-    (lambda d: edit_yaml(d / "user_variables.yml", lambda v: v.update(nova_nova_conf_overrides={"a": {"b": 1}})),
-     "user_variables.yml: nova_nova_conf_overrides: no service file takes these overrides"),
+    (lambda d: edit_yaml(d / "user_variables.yml", lambda v: v.update({"no-such-service_x_conf_overrides": {"a": {"b": 1}}})),
+     "user_variables.yml: no-such-service_x_conf_overrides: no service file takes these overrides"),
     (lambda d: edit_yaml(d / "user_variables.yml", lambda v: v.update(keystone_keystone_conf_overrides=["x"])),
      "keystone_keystone_conf_overrides: must be a mapping of sections to keys"),
     (lambda d: edit_yaml(d / "user_variables.yml", lambda v: v.update(keystone_keystone_conf_overrides={"t": 1})),
      "keystone_keystone_conf_overrides.t: must be a mapping of keys to values"),
-    (lambda d: (d / "config" / "nova").mkdir(parents=True), "config/nova: 'nova' is not a service with config files"),
+    (lambda d: (d / "config" / "no-such-service").mkdir(parents=True), "config/no-such-service: 'no-such-service' is not a service with config files"),
     (lambda d: ((d / "config" / "keystone").mkdir(parents=True), (d / "config" / "keystone" / "k.conf").write_text("")),
      "config/keystone/k.conf: keystone has no config file 'k.conf'"),
     (lambda d: (d / "config" / "keystone" / "aio1-galera-container-x").mkdir(parents=True),

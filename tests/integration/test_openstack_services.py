@@ -1,0 +1,241 @@
+"""The OpenStack services on the building block, for real: an image through glance's VIP and each
+glance container, kept across a rolling rebuild of both under a client loop; placement through
+its VIP; every service's catalog entry; the catalog step idempotent and finished after a kill;
+`osa-aio dev glance` serving a checkout."""
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from osa_aio.roles import ROLES, glance
+from osa_aio.roles.catalog import Keystone
+from tests.integration.conftest import openstack, verify_rows
+
+VIP = "172.29.236.101"
+EXTERNAL_VIP = "192.0.2.2"  # `auto`: the host's default-route address on these machines
+IMAGE = "osa-aio-test-image"
+
+
+def admin_password(aio) -> str:
+    text = (aio.config_dir / "user_secrets.yml").read_text()
+    return re.search(r"^keystone_auth_admin_password: (\S+)$", text, re.M).group(1)
+
+
+def keystone(aio) -> Keystone:
+    return Keystone(VIP, admin_password(aio))
+
+
+def fetch(url: str, token: str) -> bytes:
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
+
+
+def glance_containers(aio) -> dict[str, str]:
+    return {n: a for n, a in aio.containers().items() if "-glance-" in n}
+
+
+@pytest.fixture(scope="module")
+def image(aio, utility):
+    """A 3 MiB random image uploaded through the VIP with the openstack client; its id and sha256."""
+    utility.run(["sh", "-c", "head -c 3145728 /dev/urandom > /root/osa-aio-test.img"])
+    digest = utility.run(["sha256sum", "/root/osa-aio-test.img"]).stdout.split()[0]
+    created = json.loads(openstack(utility, "image", "create", "--file", "/root/osa-aio-test.img", "--disk-format",
+                                   "raw", "--container-format", "bare", IMAGE, "-f", "json").stdout)
+    yield created["id"], digest
+    openstack(utility, "image", "delete", created["id"], check=False)
+
+
+def test_an_image_uploaded_through_the_vip_downloads_with_its_checksum(utility, image):
+    image_id, digest = image
+    shown = json.loads(openstack(utility, "image", "show", image_id, "-f", "json").stdout)
+    assert shown["status"] == "active" and shown["size"] == 3145728
+    openstack(utility, "image", "save", "--file", "/root/osa-aio-test.out", image_id)
+    assert utility.run(["sha256sum", "/root/osa-aio-test.out"]).stdout.split()[0] == digest
+
+
+def test_each_glance_container_serves_the_image(aio, image):
+    image_id, digest = image
+    token = keystone(aio).token()
+    containers = glance_containers(aio)
+    assert len(containers) == ROLES["glance"].profiles["aio"]
+    for name, address in containers.items():
+        data = fetch(f"http://{address}:9292/v2/images/{image_id}/file", token)
+        assert hashlib.sha256(data).hexdigest() == digest, name
+    # One store on the host, owned by glance's fixed uid in every container.
+    stored = list(Path(glance.ROLE.mounts[0][0]).iterdir())
+    assert [p.name for p in stored] == [image_id] and stored[0].stat().st_uid == glance.UID
+
+
+def test_placement_answers_through_the_vip(utility):
+    providers = json.loads(openstack(utility, "resource", "provider", "list", "-f", "json").stdout)
+    assert providers == []  # nothing registers yet (nova comes later); the call itself went through
+    classes = json.loads(openstack(utility, "resource", "class", "list", "-f", "json").stdout)
+    assert "VCPU" in {c["name"] for c in classes}
+    with urllib.request.urlopen(f"http://{VIP}:8780/", timeout=10) as response:
+        assert json.loads(response.read())["versions"][0]["status"] == "CURRENT"
+
+
+def test_every_service_has_three_endpoints_on_the_vips(utility):
+    endpoints = json.loads(openstack(utility, "endpoint", "list", "-f", "json").stdout)
+    entries = [entry for role in ROLES.values() for entry in role.catalog]
+    assert {e.type for e in entries} >= {"identity", "image", "placement"}
+    for entry in entries:
+        found = {e["Interface"]: e["URL"] for e in endpoints if e["Service Type"] == entry.type}
+        assert found == entry.urls(VIP, EXTERNAL_VIP), entry
+
+
+def test_verify_has_a_row_per_app_and_catalog_entry(aio):
+    result = aio.osa("verify")
+    assert f"All {verify_rows(aio.inventory())} checks passed." in result.stdout
+    for row in ("glance-api through the VIP", "glance in the catalog", "placement-api through the VIP",
+                "placement in the catalog", "keystone in the catalog"):
+        assert re.search(rf"^{row} +ok ", result.stdout, re.M), row
+
+
+def test_the_catalog_step_mends_what_is_missing_and_finishes_after_a_kill(aio):
+    ks = keystone(aio)
+    service = next(s for s in ks.find("services", type="placement") if s["name"] == "placement")
+    for endpoint in ks.find("endpoints", service_id=service["id"]):
+        if endpoint["interface"] != "public":
+            ks.call("DELETE", f"/endpoints/{endpoint['id']}")
+    user = ks.one("users", name="placement")
+    ks.call("PATCH", f"/users/{user['id']}", {"user": {"password": "not-the-deployed-one"}})
+    # Kill a run of placement's role as soon as it has started mending the catalog.
+    log = open("/var/log/osa-aio/osa-aio.log")
+    log.seek(0, os.SEEK_END)
+    proc = subprocess.Popen(aio.command("run", "placement"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    killed = False
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        line = log.readline()
+        if not line:
+            time.sleep(0.005)
+            continue
+        if re.search(r"keystone (PATCH|POST) /(users|endpoints)", line):
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+    proc.wait(timeout=60)
+    assert killed, "the run never reached the catalog"
+    left = len(ks.find("endpoints", service_id=service["id"]))
+    print(f"\ncatalog run killed with {left} of 3 placement endpoints made")
+    again = aio.osa("run", "placement")
+    assert re.search(r"changed +\S+ +keystone catalog placement \(placement\)", again.stderr), again.stderr
+    endpoints = {e["interface"]: e["url"] for e in ks.find("endpoints", service_id=service["id"])}
+    assert endpoints == {"public": f"http://{EXTERNAL_VIP}:8780", "internal": f"http://{VIP}:8780",
+                         "admin": f"http://{VIP}:8780"}
+    third = aio.osa("run", "placement")
+    assert re.search(r"^ok=\d+ changed=0 failed=0$", third.stdout, re.M), third.stdout
+
+
+class ImageLoop(threading.Thread):
+    """Image list and image download through the VIP, five a second, until stopped; counts failures."""
+
+    def __init__(self, token: str, image_id: str, digest: str) -> None:
+        super().__init__(daemon=True)
+        self.token, self.image_id, self.digest = token, image_id, digest
+        self.ok, self.failed, self.errors = 0, 0, []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        turn = 0
+        while not self.stopping.is_set():
+            turn += 1
+            try:
+                if turn % 2:
+                    listed = json.loads(fetch(f"http://{VIP}:9292/v2/images", self.token))
+                    assert any(i["id"] == self.image_id for i in listed["images"])
+                else:
+                    data = fetch(f"http://{VIP}:9292/v2/images/{self.image_id}/file", self.token)
+                    assert hashlib.sha256(data).hexdigest() == self.digest
+                self.ok += 1
+            except Exception as exc:  # noqa: BLE001 - every failure is counted
+                self.failed += 1
+                self.errors.append(repr(exc))
+            time.sleep(0.2)
+
+
+def test_a_rolling_rebuild_of_both_glance_containers_keeps_the_image_and_every_request(aio, image):
+    image_id, digest = image
+    before = glance_containers(aio)
+    loop = ImageLoop(keystone(aio).token(), image_id, digest)
+    loop.start()
+    started = time.monotonic()
+    result = aio.osa("rebuild", "glance_container", "--yes")
+    seconds = time.monotonic() - started
+    time.sleep(2)
+    loop.stopping.set()
+    loop.join()
+    print(f"\nglance_container x{len(before)} rebuilt in {seconds:.1f}s; image requests: {loop.ok} ok, "
+          f"{loop.failed} failed")
+    assert loop.failed == 0, loop.errors[:3]
+    assert loop.ok > 20
+    assert glance_containers(aio) == before
+    for name in before:
+        assert re.search(rf"^rebuilt {name} in [\d.]+s$", result.stdout, re.M)
+    token = keystone(aio).token()
+    for address in before.values():
+        assert hashlib.sha256(fetch(f"http://{address}:9292/v2/images/{image_id}/file", token)).hexdigest() == digest
+
+
+@pytest.fixture(scope="module")
+def glance_checkout(tmp_path_factory):
+    """A glance checkout made from its sdist (tests cannot clone from the internet)."""
+    folder = tmp_path_factory.mktemp("glance-src")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                    "-d", str(folder), "glance==33.0.0"], check=True, env={"PIP_CONFIG_FILE": "/dev/null",
+                                                                          "PATH": "/usr/bin:/bin"})
+    with tarfile.open(next(folder.glob("glance-*.tar.gz"))) as archive:
+        archive.extractall(folder)  # noqa: S202 - the sdist osa-aio just downloaded from PyPI
+    checkout = folder / "glance-33.0.0"
+    git = ["git", "-c", "user.email=dev@example.invalid", "-c", "user.name=dev", "-c", "safe.directory=*"]
+    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
+    subprocess.run([*git, "commit", "-qm", "glance 33.0.0"], cwd=checkout, check=True)
+    return checkout
+
+
+def version_marks(count: int) -> list:
+    marks = []
+    for _ in range(count):
+        try:
+            with urllib.request.urlopen(f"http://{VIP}:9292/versions", timeout=10) as response:
+                marks.append(json.loads(response.read()).get("osa_aio_dev"))
+        except urllib.error.HTTPError as exc:
+            marks.append(json.loads(exc.read()).get("osa_aio_dev"))
+    return marks
+
+
+def test_dev_glance_serves_a_checkout_through_the_vip_then_off(aio, glance_checkout):
+    versions = glance_checkout / "glance" / "api" / "versions.py"
+    text = versions.read_text()
+    assert "dict(versions=version_objs)" in text
+    versions.write_text(text.replace("dict(versions=version_objs)", "dict(versions=version_objs, osa_aio_dev=1)"))
+    started = time.monotonic()
+    result = aio.osa("dev", "glance", "--source", str(glance_checkout))
+    swap = time.monotonic() - started
+    assert "requests through the VIP reach the dev code" in result.stdout
+    assert version_marks(10) == [1] * 10
+    versions.write_text(versions.read_text().replace("osa_aio_dev=1", "osa_aio_dev=2"))
+    started = time.monotonic()
+    aio.osa("dev", "glance", "--restart")
+    restart = time.monotonic() - started
+    assert version_marks(10) == [2] * 10
+    aio.osa("dev", "glance", "--off")
+    assert version_marks(10) == [None] * 10
+    assert f"All {verify_rows(aio.inventory())} checks passed." in aio.osa("verify").stdout
+    print(f"\nglance dev swap {swap:.1f}s, edit -> restart {restart:.1f}s")
