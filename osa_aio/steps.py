@@ -87,6 +87,33 @@ class FileContent:
 
 
 @dataclass
+class FileCopied:
+    """A file with the same content as another one in the same container (a data file a venv
+    installs, such as glance's paste pipeline, put where the service reads it). A source that is
+    absent leaves the copy as it is (a dev checkout installed editable takes the venv's data files
+    away)."""
+
+    runner: Runner
+    source: str
+    path: str
+    mode: int = 0o644
+    notify: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"file {self.path} from {self.source}"
+
+    def check(self) -> str | None:
+        same = self.runner.run(sh('[ ! -e "$1" ] || cmp -s "$1" "$2"', self.source, self.path), check=False)
+        return None if same.rc == 0 else "differs"
+
+    def apply(self) -> None:
+        if self.notify:
+            mark_pending(self.runner, self.notify)
+        self.runner.run(["install", "-m", f"{self.mode:o}", self.source, self.path])
+
+
+@dataclass
 class Directory:
     """A directory that exists with this mode and owner."""
 

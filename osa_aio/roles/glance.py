@@ -23,6 +23,8 @@ SPEC = ApiService(
     db_sync=(("glance-manage", "db_sync"),),  # it reads /etc/glance/glance-api.conf
     client_packages=("python-glanceclient",),
     uid=UID,
+    # Its paste pipeline: installed in the venv, read from beside glance-api.conf.
+    venv_files=(("etc/glance/glance-api-paste.ini", "/etc/glance/glance-api-paste.ini"),),
     dirs=((IMAGES, 0o750), ("/var/lib/glance/staging", 0o750), ("/var/lib/glance/tasks", 0o750)),
     mounts=((str(DATA_ROOT / "shared" / "glance-images"), IMAGES.lstrip("/")),),
     start_order=55, profiles={"minimal": 1, "aio": 2},

@@ -27,7 +27,7 @@ from osa_aio.roles import galera, memcached, rabbitmq
 from osa_aio.roles.base import Check, DevSpec, Role, knob_values
 from osa_aio.roles.catalog import REGION, CatalogEntry, CatalogRegistered, Keystone, catalog_problem
 from osa_aio.roles.context import Context
-from osa_aio.steps import (DAEMON_RELOAD, Command, Directory, FileContent, HttpAnswers, Packages, PythonVenv,
+from osa_aio.steps import (DAEMON_RELOAD, Command, Directory, FileContent, FileCopied, HttpAnswers, Packages, PythonVenv,
                            ServiceRunning, SystemdReloaded, SystemUser)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
@@ -85,6 +85,7 @@ class ApiService:
     profiles: Mapping[str, int] = field(default_factory=dict)
     uid: int | None = None                    # a fixed uid/gid (files shared between containers)
     dirs: tuple[tuple[str, int], ...] = ()    # more dirs owned by the service user: (path, mode)
+    venv_files: tuple[tuple[str, str], ...] = ()  # (file the venv installs, relative to it; where it goes)
     mounts: tuple[tuple[str, str], ...] = ()  # host dir shared by its containers -> path inside
     checks: tuple[Check, ...] = ()            # its own verify rows, before the derived ones
     template_values: Callable[[Context, str], dict] | None = None  # more values for its config template
@@ -206,6 +207,8 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
         *[Directory(runner, path, mode, spec.name) for path, mode in spec.dirs],
         PythonVenv(runner, spec.venv, spec.venv_packages, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt",
                    notify=restart),
+        # Copied from the released venv: a dev checkout installed editable brings no data files.
+        *[FileCopied(runner, f"{spec.venv}/{source}", target, notify=restart) for source, target in spec.venv_files],
         config(spec.config, render(f"{spec.name}/{spec.config}", **values)),
     ]
     for app in spec.apps:

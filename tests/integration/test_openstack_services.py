@@ -21,6 +21,7 @@ import pytest
 
 from osa_aio.roles import ROLES, glance
 from osa_aio.roles.catalog import Keystone
+from osa_aio.transport import LxcAttachRunner
 from tests.integration.conftest import openstack, verify_rows
 
 VIP = "172.29.236.101"
@@ -48,8 +49,9 @@ def glance_containers(aio) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def image(aio, utility):
+def image(aio):
     """A 3 MiB random image uploaded through the VIP with the openstack client; its id and sha256."""
+    utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
     utility.run(["sh", "-c", "head -c 3145728 /dev/urandom > /root/osa-aio-test.img"])
     digest = utility.run(["sha256sum", "/root/osa-aio-test.img"]).stdout.split()[0]
     created = json.loads(openstack(utility, "image", "create", "--file", "/root/osa-aio-test.img", "--disk-format",
