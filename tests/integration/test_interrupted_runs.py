@@ -101,7 +101,7 @@ def test_runs_killed_at_three_points_are_completed_by_the_next_run(aio):
 
     # 3. While keystone's venv is being installed from the repo.
     offset = LOG.stat().st_size
-    run_killed(aio, log_has(offset, r"keystone-container.*rc=0 .*\$ python3 -m venv /openstack/venvs/keystone$"),
+    run_killed(aio, log_has(offset, r"keystone-container.*rc=0 .*\$ python3 -m venv /openstack/venvs/keystone-[0-9a-f]+-\d+$"),
                "while keystone's venv is installed")
     check_inventory_and_containers(aio, inventory_before)
 
