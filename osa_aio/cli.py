@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections import Counter
 import json
 import os
 import time
@@ -17,11 +16,10 @@ from rich.console import Console
 
 from osa_aio import __version__
 from osa_aio.bootstrap import bootstrap as run_bootstrap
-from osa_aio import profiles as profiles_mod
 from osa_aio.config import Config, USER_SECRETS, load_config, project_path, resolve_config_dir
-from osa_aio.containers import container_states, destroy_container, osa_aio_containers
+from osa_aio.containers import container_states, destroy_container
 from osa_aio.deploy import deploy
-from osa_aio.destroy import destroy_all
+from osa_aio.destroy import destroy_all, destroy_targets
 from osa_aio.dev import dev_role, reset_all
 from osa_aio.dev import foreground as dev_foreground
 from osa_aio.dev import restart as dev_restart
@@ -30,29 +28,26 @@ from osa_aio.dev import stop as dev_stop
 from osa_aio.engine import Engine
 from osa_aio.errors import OsaAioError, StepsFailed
 from osa_aio.haproxy import admin_command, server_states, set_server_state
-from osa_aio import devstate
-from osa_aio.host import BridgePresent, local_host, network_plan, primary_address
+from osa_aio.host import local_host, primary_address
 from osa_aio.inventory.export import ansible_inventory
-from osa_aio.inventory.generate import build_inventory, remove_container
-from osa_aio.inventory.naming import normalize
+from osa_aio.inventory.generate import remove_container
 from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import inventory_path, list_backups, load_inventory, save_inventory
 from osa_aio.output import format_table
 from osa_aio.lock import exclusive
-from osa_aio.preflight import PreflightFailed, budget, check_root
+from osa_aio.preflight import PreflightFailed, check_root, profile_budgets
 from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.rebuild import plan as rebuild_plan
 from osa_aio.rebuild import rebuild as run_rebuild
-from osa_aio.knobs import check_knobs
-from osa_aio.roles import ROLES, haproxy_services
+from osa_aio.inventory.update import update
 from osa_aio.roles.context import saved_context
 from osa_aio.snapshots import list_snapshots
 from osa_aio.snapshots import rollback as rollback_snapshot
 from osa_aio.snapshots import take as take_snapshot
 from osa_aio.roles.utility import openrc as utility_openrc
 from osa_aio.transport import LocalRunner, LxcAttachRunner
-from osa_aio.topology import build as build_topology
+from osa_aio.topology import gather as gather_topology
 from osa_aio.topology import dot as topology_dot
 from osa_aio.topology import tree as topology_tree
 from osa_aio.verify import run_checks
@@ -144,15 +139,15 @@ def inventory(ctx: click.Context, config_dir: str | None, as_json: bool, as_list
         _remove(directory, remove)
         return
     config = read_config(ctx, config_dir)
-    inv, warnings = build_inventory(config, load_inventory(directory))
-    warnings = [*warnings, *check_knobs(config, ROLES.values())]
-    for warning in warnings:
+    found = update(config, directory, save=False)
+    for warning in found.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if strict and warnings:
-        raise OsaAioError(f"{len(warnings)} warning(s) with --strict", hint="see the warnings above")
+    if strict and found.warnings:
+        raise OsaAioError(f"{len(found.warnings)} warning(s) with --strict", hint="see the warnings above")
     if check:
         click.echo("Configuration ok")
         return
+    inv = found.inventory
     written = save_inventory(directory, inv)
     if export:
         host = local_host(config, LocalRunner())
@@ -314,7 +309,7 @@ def destroy(ctx: click.Context, config_dir: str | None, targets: tuple[str, ...]
     if not targets:
         raise OsaAioError("name the containers to destroy, or use --all --yes")
     inventory = _saved_inventory_or_none(directory) or {"_meta": {"hostvars": {}}}
-    names = sorted({name for target in targets for name in _destroy_targets(inventory, target)})
+    names = sorted({name for target in targets for name in destroy_targets(inventory, target)})
     for name in names:
         existed = destroy_container(name, keep_data=keep_data)
         click.echo(f"destroyed {name}" if existed else f"{name} did not exist")
@@ -489,14 +484,6 @@ def dev(ctx: click.Context, config_dir: str | None, service: str, source: Path |
     click.echo(f"{name}: {what} in {time.monotonic() - started:.1f}s")
 
 
-def _destroy_targets(inventory: dict, target: str) -> list[str]:
-    """Inventory names and types, and leftovers osa-aio made that the inventory lost."""
-    leftovers = {normalize(n): n for n in osa_aio_containers()}
-    if normalize(target) in leftovers and normalize(target) not in {normalize(r.name) for r in containers(inventory)}:
-        return [leftovers[normalize(target)]]
-    return resolve(inventory, target)
-
-
 @cli.command()
 @config_dir_option
 @click.pass_context
@@ -504,16 +491,10 @@ def profiles(ctx: click.Context, config_dir: str | None) -> None:
     """The service profiles (`bootstrap --profile NAME`): containers, memory and disk budget of each."""
     directory = config_dir_of(ctx, config_dir)
     source = directory if directory.is_dir() else project_path("user_config")
-    current = load_config(source, host_address=primary_address()).profile or profiles_mod.DEFAULT
-    rows = []
-    for profile in profiles_mod.PROFILES.values():
-        config = load_config(source, host_address=primary_address(), profile=profile.name)
-        inventory, _ = build_inventory(config, None)
-        need = budget(config, inventory)
-        counts = Counter(row.container_type for row in containers(inventory))
-        rows.append(("*" if profile.name == current else "", profile.name,
-                     ", ".join(f"{t.removesuffix('_container')} {n}" for t, n in sorted(counts.items())),
-                     str(need.memory_mb), str(need.disk_mb), profile.description))
+    rows = [("*" if row.current else "", row.name, ", ".join(f"{t.removesuffix('_container')} {n}"
+                                                           for t, n in sorted(row.counts.items())),
+             str(row.budget.memory_mb), str(row.budget.disk_mb), row.description)
+            for row in profile_budgets(source, primary_address())]
     click.echo(format_table(["", "PROFILE", "CONTAINERS", "MEMORY MB", "DISK MB", "WHAT"], rows))
 
 
@@ -531,19 +512,7 @@ def topology(ctx: click.Context, config_dir: str | None, as_json: bool, fmt: str
     if inventory is None:
         raise OsaAioError("there is no inventory yet", file=str(inventory_path(directory)),
                           hint="run `osa-aio bootstrap && osa-aio run` first")
-    config = read_config(ctx, config_dir)
-    runner = LocalRunner()
-    host = local_host(config, runner)
-    plans = network_plan(config, host)
-    try:
-        servers = server_states(admin_command("show stat"))
-    except OsaAioError:
-        servers = None
-    data = build_topology(
-        host.name, inventory, plans, {p.bridge: BridgePresent(runner, p.bridge).check() is None for p in plans},
-        {state.name: state for state in container_states(inventory)}, haproxy_services(), servers,
-        config.internal_vip, config.external_vip,
-        {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()})
+    data = gather_topology(read_config(ctx, config_dir), inventory)
     if as_json or fmt == "json":
         click.echo(json.dumps(data, indent=2))
     elif fmt == "dot":

@@ -13,12 +13,11 @@ from osa_aio.errors import HostError, UnknownTarget
 from osa_aio.host import BridgePresent, local_host, primary_address
 from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, images_in_use, remove_unused_bases,
                            remove_unused_type_images)
-from osa_aio.inventory.generate import build_inventory
-from osa_aio.knobs import check_knobs
+from osa_aio.inventory.update import update
 from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.inventory.naming import normalize
 from osa_aio.inventory.query import resolve
-from osa_aio.inventory.store import load_inventory, save_inventory
+from osa_aio.inventory.store import save_inventory
 from osa_aio.preflight import PreflightFailed, check_lxc, check_root
 from osa_aio.repo_build import WheelsBuilt
 from osa_aio.roles import ROLES, STAGES, haproxy_services, role_for_type, wheel_sets
@@ -51,9 +50,9 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
                              f"`osa-aio dev {checkout.service} --off` undoes it)", markup=False, soft_wrap=True)
     with engine.phase("inventory"):
         config = load_config(config_dir, host_address=primary_address(runner))
-        inventory, warnings = build_inventory(config, load_inventory(config_dir))
-        warnings = [*warnings, *check_knobs(config, ROLES.values())]
-        for warning in warnings:
+        found = update(config, config_dir, save=False)
+        inventory = found.inventory
+        for warning in found.warnings:
             engine.console.print(f"warning: {warning}", markup=False, soft_wrap=True)
         wanted_types = {role.container_type for role in roles if role.container_type}
         selected = [row.name for row in inventory_containers(inventory)

@@ -11,7 +11,8 @@ from osa_aio.errors import OsaAioError
 from osa_aio.host import FORWARD_CHAIN, NAT_CHAIN, STATE_DIR, SYSCTL_FILE, network_plan, local_host, read_host_state
 from osa_aio.image import CACHE_DIR, base_images, destroy_defined, type_images
 from osa_aio.roles.haproxy import stop_haproxy
-from osa_aio.inventory.query import containers
+from osa_aio.inventory.naming import normalize
+from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import load_inventory
 from osa_aio.logs import LOG_DIR
 from osa_aio.transport import LocalRunner, Runner
@@ -93,3 +94,11 @@ def _remove_chain(runner: Runner, table: str, builtin: str, chain: str) -> bool:
     runner.run(["iptables", "-w", "-t", table, "-F", chain])
     runner.run(["iptables", "-w", "-t", table, "-X", chain])
     return True
+
+
+def destroy_targets(inventory: dict, target: str) -> list[str]:
+    """Inventory names and types, and leftovers osa-aio made that the inventory lost."""
+    leftovers = {normalize(n): n for n in osa_aio_containers()}
+    if normalize(target) in leftovers and normalize(target) not in {normalize(r.name) for r in containers(inventory)}:
+        return [leftovers[normalize(target)]]
+    return resolve(inventory, target)

@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import netaddr
 
-from osa_aio.config import Config, HostEntry
+from osa_aio import profiles
+from osa_aio.config import Config, HostEntry, load_config
 from osa_aio.errors import HostError
 from osa_aio.host import interface_addresses, network_plan
 from osa_aio.image import LXC_PATH, current_base
+from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.query import containers
 from osa_aio.transport import Runner
 
@@ -49,6 +52,28 @@ def budget(config: Config, inventory: dict) -> Budget:
         memory += int(properties.get("memory_mb", DEFAULT_MEMORY_MB))
         disk += int(properties.get("disk_mb", DEFAULT_DISK_MB))
     return Budget(memory, disk)
+
+
+@dataclass(frozen=True)
+class ProfileBudget:
+    name: str
+    description: str
+    current: bool
+    counts: dict[str, int]  # container type -> containers
+    budget: Budget
+
+
+def profile_budgets(config_dir: Path, host_address: str | None) -> list[ProfileBudget]:
+    """Each service profile's containers and budget on this config dir (`osa-aio profiles`)."""
+    current = load_config(config_dir, host_address=host_address).profile or profiles.DEFAULT
+    rows = []
+    for profile in profiles.PROFILES.values():
+        config = load_config(config_dir, host_address=host_address, profile=profile.name)
+        inventory, _ = build_inventory(config, None)
+        counts = Counter(row.container_type for row in containers(inventory))
+        rows.append(ProfileBudget(profile.name, profile.description, profile.name == current, dict(counts),
+                                  budget(config, inventory)))
+    return rows
 
 
 def check_root() -> list[str]:

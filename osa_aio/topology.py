@@ -8,9 +8,29 @@ from typing import Iterable
 
 from rich.tree import Tree
 
-from osa_aio.containers import ContainerState, container_spec, ordered
-from osa_aio.haproxy import HaService, ServerState, frontends
-from osa_aio.host import BridgePlan
+from osa_aio import devstate
+from osa_aio.config import Config
+from osa_aio.containers import ContainerState, container_spec, container_states, ordered
+from osa_aio.errors import OsaAioError
+from osa_aio.haproxy import HaService, ServerState, admin_command, frontends, server_states
+from osa_aio.host import BridgePlan, BridgePresent, local_host, network_plan
+from osa_aio.roles import haproxy_services
+from osa_aio.transport import LocalRunner
+
+
+def gather(config: Config, inventory: dict) -> dict:
+    """The topology of this host now: its bridges, containers, HAProxy's view and dev checkouts."""
+    runner = LocalRunner()
+    host = local_host(config, runner)
+    plans = network_plan(config, host)
+    try:
+        servers = server_states(admin_command("show stat"))
+    except OsaAioError:
+        servers = None
+    return build(host.name, inventory, plans, {p.bridge: BridgePresent(runner, p.bridge).check() is None for p in plans},
+                 {state.name: state for state in container_states(inventory)}, haproxy_services(), servers,
+                 config.internal_vip, config.external_vip,
+                 {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()})
 
 
 def build(host: str, inventory: dict, plans: list[BridgePlan], bridges_up: dict[str, bool],

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 from osa_aio.errors import OsaAioError

@@ -27,7 +27,7 @@ from osa_aio.roles import galera, memcached, rabbitmq
 from osa_aio.roles.base import Check, DevSpec, Role, knob_values
 from osa_aio.roles.catalog import REGION, CatalogEntry, CatalogRegistered, Keystone, catalog_problem
 from osa_aio.roles.context import Context
-from osa_aio.steps import (DAEMON_RELOAD, Command, Directory, FileContent, FileCopied, HttpAnswers, Packages, PythonVenv,
+from osa_aio.steps import (DAEMON_RELOAD, Directory, FileContent, FileCopied, HttpAnswers, Packages, PythonVenv,
                            ServiceRunning, SystemdReloaded, SystemUser)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
@@ -270,7 +270,6 @@ class SchemaSynced:
 
 
 def deploy(ctx: Context, spec: ApiService) -> None:
-    members = ctx.members(spec.group)
     targets = ctx.targets(spec.group)
     if not targets:
         return

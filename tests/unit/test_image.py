@@ -58,3 +58,29 @@ def test_base_image_is_rebuilt_only_when_asked_or_when_the_recipe_changed(tmp_pa
     assert image.BaseImageBuilt(recipe, rebuild=True).check() == "rebuild asked (--rebuild-image)"
     monkeypatch.setattr(image, "current_base", lambda: {"name": "osa-aio-base-x-1", "digest": "older"})
     assert image.BaseImageBuilt(recipe).check() == "its recipe changed"
+
+
+def test_wheels_of_a_service_whose_requirements_conflict_name_it_and_the_pins(tmp_path, monkeypatch):
+    from osa_aio import repo_build
+    from osa_aio.repo_build import RequirementsConflict, WheelsBuilt
+    from tests.fakes import FakeRunner
+
+    monkeypatch.setattr(repo_build, "WHEEL_CACHE", tmp_path / "wheels")
+    monkeypatch.setattr(repo_build, "BUILD_VENV", tmp_path / "venv")
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "pip").write_text("")
+    pip_says = ("ERROR: Cannot install openstack-heat==27.0.1 because these package versions have conflicting "
+                "dependencies.\n\nThe conflict is caused by:\n    openstack-heat 27.0.1 depends on "
+                "oslo.versionedobjects>=3.12.0\n    The user requested (constraint) oslo.versionedobjects===3.11.0\n"
+                "\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io/\n")
+    runner = FakeRunner({(str(tmp_path / "venv" / "bin" / "pip"), "wheel"): (1, pip_says)})
+    step = WheelsBuilt("heat", ("openstack-heat==27.0.1",), runner=runner)
+    assert step.check() == "not built"
+    import pytest
+    with pytest.raises(RequirementsConflict) as caught:
+        step.apply()
+    message = str(caught.value)
+    assert "heat's requirements (openstack-heat==27.0.1) conflict with the upper-constraints" in message
+    assert "openstack-heat 27.0.1 depends on oslo.versionedobjects>=3.12.0" in message
+    assert "The user requested (constraint) oslo.versionedobjects===3.11.0" in message
+    assert not list((tmp_path / "wheels").glob("*"))  # nothing half-built is left

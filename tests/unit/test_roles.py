@@ -3,7 +3,6 @@ carry the addresses and secrets they should (no container is touched to build th
 walks every role and checks the contract the rest of osa-aio relies on."""
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
