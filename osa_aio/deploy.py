@@ -99,13 +99,22 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
             continue
         with engine.phase(" + ".join(role.name for role in chosen)):
             with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
-                for future in [pool.submit(role.deploy, ctx) for role in chosen]:
+                for future in [pool.submit(_deploy_role, role, ctx, len(chosen) > 1) for role in chosen]:
                     future.result()
         if engine.failed:
             return names
     if not engine.check_mode:
         _collect_garbage()
     return names
+
+
+def _deploy_role(role: Role, ctx: Context, side_by_side: bool) -> None:
+    """One role's deploy; beside others in its stage, its own time is a phase too ("- glance")."""
+    if not side_by_side:
+        role.deploy(ctx)
+        return
+    with ctx.engine.phase(f"- {role.name}"):
+        role.deploy(ctx)
 
 
 def _check_secrets(config, roles: list[Role]) -> None:

@@ -60,12 +60,17 @@ class Engine:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        """Time a phase of the work for the closing table."""
+        """Time a phase of the work for the closing table (listed in the order phases began, so
+        a stage comes before the roles that ran side by side in it)."""
         started = time.monotonic()
+        with self._lock:
+            index = len(self.phases)
+            self.phases.append((name, 0.0))
         try:
             yield
         finally:
-            self.phases.append((name, time.monotonic() - started))
+            with self._lock:
+                self.phases[index] = (name, time.monotonic() - started)
 
     def run(self, group: str, target: str, steps: Iterable[Step]) -> bool:
         """Run ``steps`` in order on ``target``; stop at the first failure. Returns success.

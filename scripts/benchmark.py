@@ -3,12 +3,12 @@
 
     scripts/benchmark.py [--config-dir DIR] [--runs 30] [--skip-cold] [--faults | --faults-only]
 
-Rows: a cold deploy (no caches: `destroy --all --purge` first, so the base image, the type images
-and the wheels are all built), a no-op re-run, a warm deploy (caches kept, containers destroyed),
-each deploy's phases; rebuilding one keystone container, swapping in a keystone dev checkout (made
-from its sdist), an edit then `dev --restart`, and `dev --off`; and the median time of one `true`
-through the python-lxc runner next to the same through the `lxc-attach` command. It leaves a
-deployed AIO behind.
+Rows: a cold deploy (no caches: `destroy --all --purge` first, so the base image, the images and
+the wheels are all built), a no-op re-run, a warm deploy (caches kept, containers destroyed), each
+deploy's phases (a phase per service); for keystone and glance, rebuilding one container, swapping
+in a dev checkout (made from its sdist), an edit then `dev --restart`, and `dev --off`; the
+resident memory of each container after the deploy; and the median time of one `true` through the
+python-lxc runner next to the same through the `lxc-attach` command. It leaves a deployed AIO behind.
 
 --faults adds the faults under load (tests/load.py, the scenarios the integration tests run):
 20 keystone requests a second for 60 s through the VIP while galera's active node, a keystone and
@@ -23,9 +23,9 @@ import re
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,38 +33,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from osa_aio.config import resolve_config_dir  # noqa: E402
 from osa_aio.containers import osa_aio_containers  # noqa: E402
 from osa_aio.output import format_table  # noqa: E402
+from osa_aio.roles import ROLES  # noqa: E402
 from osa_aio.transport import LxcAttachRunner  # noqa: E402
+from tests.checkouts import sdist_checkout  # noqa: E402
 from tests.cli import osa as run_osa  # noqa: E402
 from tests.load import SCENARIOS, Target, every_container_stopped  # noqa: E402
 
-TARGETS = {"cold deploy": 8 * 60, "warm deploy": 3 * 60, "no-op re-run": 15}
+TARGETS = {"cold deploy": 5 * 60, "warm deploy": 3 * 60, "no-op re-run": 15}
+# For each service: a file of its checkout and an edit to it (what `dev --restart` then serves).
+EDITS = {"keystone": ("keystone/api/discovery.py", "'id': 'v3.14',", "'id': 'v3.14', 'edited': 1,"),
+         "glance": ("glance/api/versions.py", "dict(versions=version_objs)", "dict(versions=version_objs, edited=1)")}
 
 
-def keystone_checkout(folder: Path) -> Path:
-    """A keystone checkout from its sdist (what a developer's clone would be)."""
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    "-d", str(folder), "keystone==30.0.0"], check=True, env={"PIP_CONFIG_FILE": "/dev/null",
-                                                                            "PATH": "/usr/bin:/bin"})
-    with tarfile.open(next(folder.glob("keystone-*.tar.gz"))) as archive:
-        archive.extractall(folder)  # noqa: S202 - the sdist just downloaded from PyPI
-    return folder / "keystone-30.0.0"
-
-
-def developer_rows(config_dir: Path, rows: list) -> None:
-    """Rebuild one keystone container, swap in a dev checkout, edit and restart, swap back."""
-    name = sorted(n for n in osa_aio_containers() if "-keystone-" in n)[0]
+def developer_rows(config_dir: Path, service: str, rows: list) -> None:
+    """Rebuild one of its containers, swap in a dev checkout, edit and restart, swap back."""
+    role = ROLES[service]
+    name = sorted(n for n in osa_aio_containers() if f"-{role.container_type.replace('_', '-')}-" in n)[0]
     seconds, _ = osa(config_dir, "rebuild", name, "--yes")
-    rows.append(("rebuild one keystone container", f"{seconds:.1f} s", "< 45 s"))
+    rows.append((f"rebuild one {service} container", f"{seconds:.1f} s", "< 30 s"))
     with tempfile.TemporaryDirectory() as tmp:
-        checkout = keystone_checkout(Path(tmp))
-        seconds, _ = osa(config_dir, "dev", "keystone", "--source", str(checkout))
-        rows.append(("dev swap (command to dev code serving)", f"{seconds:.1f} s", "< 30 s"))
-        discovery = checkout / "keystone" / "api" / "discovery.py"
-        discovery.write_text(discovery.read_text().replace("'id': 'v3.14',", "'id': 'v3.14', 'edited': 1,"))
-        seconds, _ = osa(config_dir, "dev", "keystone", "--restart")
-        rows.append(("edit -> dev --restart", f"{seconds:.1f} s", "< 10 s"))
-        seconds, _ = osa(config_dir, "dev", "keystone", "--off")
-        rows.append(("dev --off (released code back)", f"{seconds:.1f} s", ""))
+        checkout = sdist_checkout(role.dev.distribution, role.dev.version, Path(tmp))
+        seconds, _ = osa(config_dir, "dev", service, "--source", str(checkout))
+        rows.append((f"{service} dev swap (command to dev code serving)", f"{seconds:.1f} s", "< 20 s"))
+        path, old, new = EDITS[service]
+        edited = checkout / path
+        edited.write_text(edited.read_text().replace(old, new))
+        seconds, _ = osa(config_dir, "dev", service, "--restart")
+        rows.append((f"{service} edit -> dev --restart", f"{seconds:.1f} s", "< 5 s"))
+        seconds, _ = osa(config_dir, "dev", service, "--off")
+        rows.append((f"{service} dev --off (released code back)", f"{seconds:.1f} s", ""))
+
+
+def memory_rows(rows: list) -> None:
+    """The resident memory of each container (its processes' RSS added up), and per type."""
+    per_type: dict[str, list[int]] = defaultdict(list)
+    for name in osa_aio_containers():
+        kilobytes = sum(int(v) for v in LxcAttachRunner(name).run(["ps", "-eo", "rss="]).stdout.split())
+        per_type[name.split("-", 1)[1].rsplit("-", 1)[0]].append(kilobytes // 1024)
+    total = 0
+    for ctype, sizes in sorted(per_type.items()):
+        total += sum(sizes)
+        rows.append((f"memory: {ctype} x{len(sizes)}", " + ".join(f"{s} MB" for s in sizes), ""))
+    rows.append(("memory: every container", f"{total} MB", ""))
 
 
 def osa(config_dir: Path, *args: str) -> tuple[float, str]:
@@ -145,7 +155,9 @@ def main() -> None:
     noop, out = osa(config_dir, "run")
     changed = re.search(r"changed=(\d+)", out).group(1)
     rows.append((f"no-op re-run (changed={changed})", f"{noop:.1f} s", "< 15 s"))
-    developer_rows(config_dir, rows)
+    memory_rows(rows)
+    for service in EDITS:
+        developer_rows(config_dir, service, rows)
 
     name = osa_aio_containers()[0]
     runner = LxcAttachRunner(name)

@@ -3,9 +3,6 @@ through the VIP, edits picked up with --restart, and snapshots rolled back."""
 
 import json
 import re
-import subprocess
-import sys
-import tarfile
 import threading
 import time
 import urllib.request
@@ -13,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from osa_aio.roles import keystone
 from osa_aio.transport import LxcAttachRunner
+from tests.checkouts import sdist_checkout
 from tests.integration.conftest import verify_rows
 
 VIP = "172.29.236.101"
@@ -98,19 +97,7 @@ def test_rebuild_refuses_to_take_down_the_last_healthy_galera_node(aio):
 
 @pytest.fixture(scope="module")
 def keystone_checkout(tmp_path_factory):
-    """A keystone checkout made from its sdist (tests cannot clone from the internet)."""
-    folder = tmp_path_factory.mktemp("keystone-src")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    "-d", str(folder), "keystone==30.0.0"], check=True, env={"PIP_CONFIG_FILE": "/dev/null",
-                                                                            "PATH": "/usr/bin:/bin"})
-    with tarfile.open(next(folder.glob("keystone-*.tar.gz"))) as archive:
-        archive.extractall(folder)  # noqa: S202 - the sdist osa-aio just downloaded from PyPI
-    checkout = folder / "keystone-30.0.0"
-    git = ["git", "-c", "user.email=dev@example.invalid", "-c", "user.name=dev", "-c", "safe.directory=*"]
-    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
-    subprocess.run([*git, "commit", "-qm", "keystone 30.0.0"], cwd=checkout, check=True)
-    return checkout
+    return sdist_checkout("keystone", keystone.SPEC.version, tmp_path_factory.mktemp("keystone-src"))
 
 
 def version_documents(count: int) -> list[dict]:

@@ -9,8 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import tarfile
 import threading
 import time
 import urllib.error
@@ -22,6 +20,7 @@ import pytest
 from osa_aio.roles import ROLES, glance
 from osa_aio.roles.catalog import Keystone
 from osa_aio.transport import LxcAttachRunner
+from tests.checkouts import sdist_checkout
 from tests.integration.conftest import openstack, verify_rows
 
 VIP = "172.29.236.101"
@@ -196,19 +195,7 @@ def test_a_rolling_rebuild_of_both_glance_containers_keeps_the_image_and_every_r
 
 @pytest.fixture(scope="module")
 def glance_checkout(tmp_path_factory):
-    """A glance checkout made from its sdist (tests cannot clone from the internet)."""
-    folder = tmp_path_factory.mktemp("glance-src")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    "-d", str(folder), "glance==33.0.0"], check=True, env={"PIP_CONFIG_FILE": "/dev/null",
-                                                                          "PATH": "/usr/bin:/bin"})
-    with tarfile.open(next(folder.glob("glance-*.tar.gz"))) as archive:
-        archive.extractall(folder)  # noqa: S202 - the sdist osa-aio just downloaded from PyPI
-    checkout = folder / "glance-33.0.0"
-    git = ["git", "-c", "user.email=dev@example.invalid", "-c", "user.name=dev", "-c", "safe.directory=*"]
-    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
-    subprocess.run([*git, "commit", "-qm", "glance 33.0.0"], cwd=checkout, check=True)
-    return checkout
+    return sdist_checkout("glance", glance.SPEC.version, tmp_path_factory.mktemp("glance-src"))
 
 
 def version_marks(count: int) -> list:
