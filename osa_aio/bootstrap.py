@@ -19,6 +19,7 @@ from osa_aio.image import BaseImageBuilt, host_recipe
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.store import dumps, inventory_path, load_inventory, save_inventory
 from osa_aio.preflight import run_preflight
+from osa_aio.roles import used_secrets
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.transport import LocalRunner
 
@@ -68,15 +69,21 @@ class ProfileChosen:
 
 @dataclass
 class SecretsFilled:
+    """Every secret has a value, and every secret a role uses is in the file (added when a
+    newer osa-aio deploys more services than the file was made for)."""
+
     path: Path
+    wanted: tuple[str, ...] = ()
     name = "secrets filled"
 
     def check(self) -> str | None:
-        empty = [key for key, value in load_secrets(self.path).items() if value is None]
-        return f"{len(empty)} empty" if empty else None
+        found = load_secrets(self.path)
+        empty = [key for key, value in found.items() if value is None]
+        missing = [key for key in self.wanted if key not in found]
+        return f"{len(empty)} empty, {len(missing)} missing" if empty or missing else None
 
     def apply(self) -> None:
-        fill_secrets(self.path)
+        fill_secrets(self.path, self.wanted)
 
 
 @dataclass
@@ -116,7 +123,7 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
     with engine.phase("config"):
         engine.run("config", "localhost", [ConfigDirInstalled(config_dir),
                                            *([ProfileChosen(config_dir, config.profile)] if profile else []),
-                                           SecretsFilled(config_dir / USER_SECRETS),
+                                           SecretsFilled(config_dir / USER_SECRETS, used_secrets()),
                                            InventorySaved(config_dir, address)])
     if engine.failed:
         return

@@ -41,6 +41,7 @@ from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.rebuild import plan as rebuild_plan
 from osa_aio.rebuild import rebuild as run_rebuild
 from osa_aio.inventory.update import update
+from osa_aio.roles import used_secrets
 from osa_aio.roles.context import saved_context
 from osa_aio.snapshots import list_snapshots
 from osa_aio.snapshots import rollback as rollback_snapshot
@@ -185,7 +186,8 @@ def _remove(directory: Path, name: str) -> None:
 @click.pass_context
 @changes_host
 def secrets(ctx: click.Context, config_dir: str | None, check: bool) -> None:
-    """Fill every empty value of user_secrets.yml with a random one (values never printed)."""
+    """Fill every empty value of user_secrets.yml with a random one, and add the secrets the
+    services use that it lacks (values never printed)."""
     path = config_dir_of(ctx, config_dir) / USER_SECRETS
     if not path.exists():
         raise OsaAioError("missing", file=str(path), hint="copy user_config/user_secrets.yml from osa-aio")
@@ -193,7 +195,7 @@ def secrets(ctx: click.Context, config_dir: str | None, check: bool) -> None:
         empty = sorted(key for key, value in load_secrets(path).items() if value is None)
         click.echo(f"{len(empty)} empty: {', '.join(empty)}" if empty else "No empty secrets")
         return
-    filled = fill_secrets(path)
+    filled = fill_secrets(path, used_secrets())
     click.echo(f"Filled {len(filled)} secrets in {path}" + (f": {', '.join(filled)}" if filled else ""))
 
 

@@ -7,6 +7,7 @@ import re
 import secrets as _random
 import string
 from pathlib import Path
+from typing import Iterable
 
 from osa_aio.errors import ConfigError
 from osa_aio.fsutil import write_atomic
@@ -75,15 +76,21 @@ def load_secrets(path: Path) -> dict[str, Secret | None]:
     return result
 
 
-def fill_secrets(path: Path) -> list[str]:
-    """Fill every empty value of ``path`` with a new random value; return the keys filled.
+def fill_secrets(path: Path, wanted: Iterable[str] = ()) -> list[str]:
+    """Fill every empty value of ``path`` with a new random value, and add the ``wanted`` keys it
+    lacks (a service osa-aio deploys since the file was made); return the keys filled.
 
     Filled values are never changed; comments and order are kept (the file is edited line by
     line, then re-read to prove it still parses). The file ends with mode 0600.
     """
     before = load_secrets(path)  # validates first: nothing is written to a broken file
-    empty = {key for key, value in before.items() if value is None}
+    missing = [key for key in dict.fromkeys(wanted) if key not in before]
+    empty = {key for key, value in before.items() if value is None} | set(missing)
     lines = path.read_text().splitlines(keepends=True)
+    if missing:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines += ["\n## Added by osa-aio for the services it deploys now\n", *[f"{key}:\n" for key in missing]]
     filled: list[str] = []
     for number, line in enumerate(lines):
         match = _EMPTY_LINE.match(line.rstrip("\n"))

@@ -45,6 +45,11 @@ def wheel_sets() -> dict[str, tuple[str, ...]]:
     return sets
 
 
+def used_secrets() -> tuple[str, ...]:
+    """Every user_secrets.yml key a role uses."""
+    return tuple(dict.fromkeys(key for role in ROLES.values() for key in role.secrets))
+
+
 def start_orders() -> dict[str, int]:
     """container type -> lxc.start.order (galera first)."""
     return {role.container_type: role.start_order for role in ROLES.values() if role.container_type}

@@ -50,3 +50,17 @@ def test_secret_never_prints_its_value():
     assert repr(secret) == "Secret('***')"
     assert "hunter2" not in f"{secret} {secret!r} {[secret]} {dict(a=secret)}"
     assert secret.reveal() == "hunter2-very-secret"
+
+
+def test_secrets_the_services_use_that_the_file_lacks_are_added_and_filled(tmp_path):
+    from osa_aio.roles import used_secrets
+
+    path = tmp_path / "user_secrets.yml"
+    path.write_text("# mine\nkeystone_auth_admin_password: kept-value\n")
+    filled = fill_secrets(path, used_secrets())
+    assert "keystone_auth_admin_password" not in filled and "glance_service_password" in filled
+    found = load_secrets(path)
+    assert set(found) == set(used_secrets()) and all(found.values())
+    assert found["keystone_auth_admin_password"].reveal() == "kept-value"
+    assert path.read_text().startswith("# mine\nkeystone_auth_admin_password: kept-value\n")
+    assert fill_secrets(path, used_secrets()) == []
