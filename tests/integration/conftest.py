@@ -8,9 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import yaml
@@ -124,6 +126,41 @@ def host_state(aio) -> tuple:
             Path("/etc/haproxy/haproxy.cfg").read_text(),
             (aio.config_dir / "openstack_inventory.json").read_bytes(),
             sorted(p.name for p in Path("/var/lib/lxc").iterdir()))
+
+
+class RequestLoop(threading.Thread):
+    """Calls ``request`` (which raises on a wrong answer) every ``interval`` seconds until stopped;
+    counts what succeeded and what failed."""
+
+    def __init__(self, request: Callable[[], None], interval: float) -> None:
+        super().__init__(daemon=True)
+        self.request, self.interval = request, interval
+        self.ok, self.failed, self.errors = 0, 0, []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.request()
+                self.ok += 1
+            except Exception as exc:  # noqa: BLE001 - every failure is counted
+                self.failed += 1
+                self.errors.append(repr(exc))
+            time.sleep(self.interval)
+
+
+def rebuild_under_load(aio, target: str, loop: RequestLoop) -> tuple[subprocess.CompletedProcess, float]:
+    """`osa-aio rebuild TARGET --yes` while ``loop`` sends requests (until 2 s after it ends)."""
+    loop.start()
+    started = time.monotonic()
+    try:
+        result = aio.osa("rebuild", target, "--yes")
+    finally:
+        seconds = time.monotonic() - started
+        time.sleep(2)
+        loop.stopping.set()
+        loop.join()
+    return result, seconds
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -3,17 +3,17 @@ through the VIP, edits picked up with --restart, and snapshots rolled back."""
 
 import json
 import re
-import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from osa_aio.roles import keystone
 from osa_aio.transport import LxcAttachRunner
 from tests.checkouts import sdist_checkout
-from tests.integration.conftest import verify_rows
+from tests.integration.conftest import RequestLoop, rebuild_under_load, verify_rows
 
 VIP = "172.29.236.101"
 
@@ -26,38 +26,19 @@ def token_body(aio) -> bytes:
         "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}).encode()
 
 
-class TokenLoop(threading.Thread):
-    """Token requests through the VIP, ten a second, until stopped; counts what failed."""
-
-    def __init__(self, body: bytes) -> None:
-        super().__init__(daemon=True)
-        self.body, self.ok, self.failed, self.errors = body, 0, 0, []
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            request = urllib.request.Request(f"http://{VIP}:5000/v3/auth/tokens", data=self.body,
-                                             headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    assert response.headers["X-Subject-Token"]
-                self.ok += 1
-            except Exception as exc:  # noqa: BLE001 - every failure is counted
-                self.failed += 1
-                self.errors.append(str(exc))
-            time.sleep(0.1)
+def token_request(body: bytes) -> Callable[[], None]:
+    def request() -> None:
+        post = urllib.request.Request(f"http://{VIP}:5000/v3/auth/tokens", data=body,
+                                      headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(post, timeout=10) as response:
+            assert response.headers["X-Subject-Token"]
+    return request
 
 
 def test_rolling_rebuild_of_keystone_keeps_names_ips_and_every_token_request(aio):
     before = {n: a for n, a in aio.containers().items() if "-keystone-" in n}
-    loop = TokenLoop(token_body(aio))
-    loop.start()
-    started = time.monotonic()
-    result = aio.osa("rebuild", "keystone_container", "--yes")
-    seconds = time.monotonic() - started
-    time.sleep(2)
-    loop.stopping.set()
-    loop.join()
+    loop = RequestLoop(token_request(token_body(aio)), 0.1)
+    result, seconds = rebuild_under_load(aio, "keystone_container", loop)
     print(f"\nkeystone_container rebuilt in {seconds:.1f}s; token requests: {loop.ok} ok, {loop.failed} failed")
     assert loop.failed == 0, loop.errors[:3]
     assert loop.ok > 20

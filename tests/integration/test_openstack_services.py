@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ from osa_aio.roles import ROLES, glance
 from osa_aio.roles.catalog import Keystone
 from osa_aio.transport import LxcAttachRunner
 from tests.checkouts import sdist_checkout
-from tests.integration.conftest import openstack, verify_rows
+from tests.integration.conftest import RequestLoop, openstack, rebuild_under_load, verify_rows
 
 VIP = "172.29.236.101"
 EXTERNAL_VIP = "192.0.2.2"  # `auto`: the host's default-route address on these machines
@@ -143,44 +142,24 @@ def test_the_catalog_step_mends_what_is_missing_and_finishes_after_a_kill(aio):
     assert re.search(r"^ok=\d+ changed=0 failed=0$", third.stdout, re.M), third.stdout
 
 
-class ImageLoop(threading.Thread):
-    """Image list and image download through the VIP, five a second, until stopped; counts failures."""
+def image_requests(token: str, image_id: str, digest: str):
+    """Image list and image download through the VIP, in turn."""
+    turn = iter(range(1_000_000))
 
-    def __init__(self, token: str, image_id: str, digest: str) -> None:
-        super().__init__(daemon=True)
-        self.token, self.image_id, self.digest = token, image_id, digest
-        self.ok, self.failed, self.errors = 0, 0, []
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        turn = 0
-        while not self.stopping.is_set():
-            turn += 1
-            try:
-                if turn % 2:
-                    listed = json.loads(fetch(f"http://{VIP}:9292/v2/images", self.token))
-                    assert any(i["id"] == self.image_id for i in listed["images"])
-                else:
-                    data = fetch(f"http://{VIP}:9292/v2/images/{self.image_id}/file", self.token)
-                    assert hashlib.sha256(data).hexdigest() == self.digest
-                self.ok += 1
-            except Exception as exc:  # noqa: BLE001 - every failure is counted
-                self.failed += 1
-                self.errors.append(repr(exc))
-            time.sleep(0.2)
+    def request() -> None:
+        if next(turn) % 2:
+            listed = json.loads(fetch(f"http://{VIP}:9292/v2/images", token))
+            assert any(i["id"] == image_id for i in listed["images"])
+        else:
+            assert hashlib.sha256(fetch(f"http://{VIP}:9292/v2/images/{image_id}/file", token)).hexdigest() == digest
+    return request
 
 
 def test_a_rolling_rebuild_of_both_glance_containers_keeps_the_image_and_every_request(aio, image):
     image_id, digest = image
     before = glance_containers(aio)
-    loop = ImageLoop(keystone(aio).token(), image_id, digest)
-    loop.start()
-    started = time.monotonic()
-    result = aio.osa("rebuild", "glance_container", "--yes")
-    seconds = time.monotonic() - started
-    time.sleep(2)
-    loop.stopping.set()
-    loop.join()
+    loop = RequestLoop(image_requests(keystone(aio).token(), image_id, digest), 0.2)
+    result, seconds = rebuild_under_load(aio, "glance_container", loop)
     print(f"\nglance_container x{len(before)} rebuilt in {seconds:.1f}s; image requests: {loop.ok} ok, "
           f"{loop.failed} failed")
     assert loop.failed == 0, loop.errors[:3]

@@ -71,3 +71,16 @@ def test_dev_bad_input_is_one_line_and_exit_2(args, expected, config_dir, monkey
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert expected in result.stderr
     assert not state.exists()
+
+
+def test_the_foreground_log_leaves_out_haproxys_health_checks():
+    import re
+
+    for service in ("keystone", "glance", "placement"):
+        argv = dev_role(service).dev.foreground(None, "aio1-x-container-00000000")
+        drain = re.compile(argv[argv.index("--log-drain") + 1])
+        health = {"placement": "/"}.get(service, "/healthcheck")
+        line = f"[pid: 1|app: 0|req: 1/1] 172.29.236.100 () {{28 vars}} [Wed Dec  2] GET {health} => generated 2 bytes"
+        assert drain.search(line), service
+        assert not drain.search(line.replace(f"GET {health} ", "GET /v2/images ")), service
+        assert argv[argv.index("--logto") + 1] == "/dev/stdout"
