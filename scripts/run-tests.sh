@@ -11,4 +11,5 @@ install_packages "${TEST_PACKAGES[@]}"
 make_venv .venv "[test]" -e
 # Unit tests first (seconds), then the integration suite on real LXC (one shared deployment).
 [ "$#" -gt 0 ] || set -- tests/unit tests/integration
-exec .venv/bin/python -m pytest -ra "$@"
+# --durations: the slowest tests' times are part of the output (the suite must stay under 45 min).
+exec .venv/bin/python -m pytest -ra --durations=25 "$@"

@@ -5,9 +5,9 @@ import json
 import re
 import subprocess
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import lxc
-import pytest
 
 from osa_aio.transport import LxcAttachRunner
 from tests.conftest import default_counts, default_total
@@ -69,11 +69,17 @@ def test_hostnames_hosts_file_and_bind_mounts(aio):
     assert runner.run(["systemctl", "is-system-running", "--wait"], check=False).stdout.strip() in ("running", "degraded")
 
 
-@pytest.mark.parametrize("index", range(default_total()))
-def test_apt_get_update_works_in_each_container(aio, index):
-    name = sorted(aio.containers())[index]
-    result = LxcAttachRunner(name).run(["apt-get", "update"], timeout=300)
-    assert "Reading package lists" in result.stdout
+def test_apt_get_update_works_in_every_container(aio):
+    """Every container reaches Debian's mirror through the host's NAT (all at once: it is the network
+    that is tested, not apt)."""
+    def update(name: str) -> str:
+        result = LxcAttachRunner(name).run(["apt-get", "update"], check=False, timeout=300)
+        return "ok" if result.rc == 0 and "Reading package lists" in result.stdout else result.stdout[-300:]
+
+    names = sorted(aio.containers())
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcome = dict(zip(names, pool.map(update, names)))
+    assert len(outcome) == default_total() and set(outcome.values()) == {"ok"}, outcome
 
 
 def test_galera_starts_first(aio):

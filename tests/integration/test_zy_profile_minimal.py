@@ -6,6 +6,7 @@ import json
 import shutil
 
 from osa_aio.config import project_path
+from osa_aio.yamlio import load_yaml
 from tests.cli import osa as run_osa
 from tests.integration.conftest import CONTAINER_TYPES as TYPES
 
@@ -25,12 +26,12 @@ def test_minimal_profile_gives_one_container_per_service(aio, tmp_path):
     assert any(line.startswith("error: not enough memory for profile 'minimal': the containers need")
                for line in refused.stderr.splitlines()), refused.stderr
     assert not (config_dir / "openstack_inventory.json").exists()
-    assert "osa_aio_profile" not in (config_dir / "user_variables.yml").read_text()
+    assert "osa_aio_profile" not in (load_yaml(config_dir / "user_variables.yml") or {})
     shutil.rmtree(config_dir / "env.d")
 
     aio.osa("destroy", *TYPES)  # the shared deployment's containers make room
     osa(config_dir, "bootstrap", "--profile", "minimal")
-    assert "osa_aio_profile: minimal" in (config_dir / "user_variables.yml").read_text()
+    assert load_yaml(config_dir / "user_variables.yml")["osa_aio_profile"] == "minimal"
     osa(config_dir, "run")
     try:
         rows = json.loads(osa(config_dir, "list", "--json").stdout)
