@@ -35,8 +35,10 @@ def select_roles(services: list[str] | None) -> list:
     return [ROLES[s] for s in services]
 
 
-def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services: list[str] | None = None) -> list[str]:
+def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services: list[str] | None = None,
+           containers_only: bool = False) -> list[str]:
     """Bring containers and services to the config; return the containers acted on.
+    ``containers_only``: the containers alone, not the roles (`osa-aio dev` mounting a checkout).
 
     A container running a developer's checkout (`osa-aio dev`) is left so, and said
     (`osa-aio run --reset-dev` undoes the checkouts first: osa_aio.dev.reset_all).
@@ -84,7 +86,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
             ctype = container_spec(inventory, name).container_type
             image = find_type_image(image_steps[ctype].digest()) if ctype in image_steps else None
             engine.run(ctype, name, container_steps(inventory, name, image, devstate.mounts_for(name, checkouts)))
-    if engine.failed:
+    if engine.failed or containers_only:
         return names
     if engine.check_mode and engine.totals()["changed"]:
         engine.console.print("check mode: containers would change first; the services are not checked",

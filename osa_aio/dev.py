@@ -122,7 +122,8 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
     checkouts[service] = DevCheckout(service, name, str(source))
     devstate.save(checkouts)
     say(f"{name}: mounting {source} at {checkouts[service].mount_point}")
-    deploy(config_dir, engine, limit=name, services=[service])  # applies the mount (a restart)
+    # The mount (a restart of the container); the service comes back at boot, its role is not needed.
+    deploy(config_dir, engine, limit=name, services=[service], containers_only=True)
     if engine.failed:
         raise OsaAioError("the container could not take the checkout", file=name, hint="see the lines above")
     runner = LxcAttachRunner(name)

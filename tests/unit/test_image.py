@@ -84,3 +84,15 @@ def test_wheels_of_a_service_whose_requirements_conflict_name_it_and_the_pins(tm
     assert "openstack-heat 27.0.1 depends on oslo.versionedobjects>=3.12.0" in message
     assert "The user requested (constraint) oslo.versionedobjects===3.11.0" in message
     assert not list((tmp_path / "wheels").glob("*"))  # nothing half-built is left
+
+
+def test_container_types_with_the_same_packages_share_one_image():
+    from osa_aio.deploy import type_images
+    from osa_aio.roles import ROLES
+
+    api_types = [role.container_type for role in ROLES.values() if role.dev is not None]
+    steps = type_images([*api_types, "galera_container", "repo_container"])
+    assert len({id(steps[t]) for t in api_types}) == 1  # keystone, glance, placement: one image
+    assert steps["galera_container"] is not steps[api_types[0]]
+    assert steps[api_types[0]].container_types == tuple(api_types)
+    assert "galera-4" in steps["galera_container"].packages
