@@ -104,7 +104,7 @@ SPEC = ApiService(
     config="keystone.conf",
     catalog=(IDENTITY,), service_user=False,
     rabbit_secret="keystone_oslomsg_notify_password",
-    db_sync=(("keystone-manage", "db_sync"),), db_check=("keystone-manage", "db_sync", "--check"),
+    db_sync=(("keystone-manage", "db_sync"),),
     # bcrypt at keystone's own cost (12 rounds) takes 0.3 s of CPU per password login here: every
     # `openstack` command pays it, and 7 logins a second fill both cores. 8 rounds: 20 ms.
     defaults={"token_expiration": 3600, "processes": 2, "password_hash_rounds": 8},
