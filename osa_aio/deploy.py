@@ -94,7 +94,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         return names
 
     ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
-                  wheel_sets=wheel_sets(), haproxy_services=haproxy_services())
+                  wheel_sets=wheel_sets(), haproxy_services=haproxy_services(config.user_variables))
     for stage in STAGES:
         chosen = [role for role in stage if role in roles]
         if not chosen:

@@ -32,6 +32,9 @@ class HaService:
     options: tuple[str, ...] = ()    # extra backend lines (timeout server ...)
     frontend_options: tuple[str, ...] = ()  # extra frontend lines (timeout client ...)
     server_options: str = "inter 2s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down"
+    # Requests one server takes at once (its uWSGI workers); the rest wait in HAProxy's queue, so a
+    # busy server's health checks are not stuck behind requests in its listen queue.
+    maxconn: int | None = None
     extra: dict = field(default_factory=dict)
 
 

@@ -4,6 +4,9 @@ services (images, wheels, HAProxy, verify, dev, profiles, start order) reads ROL
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, Mapping
+
 from osa_aio.roles import galera, glance, haproxy, keystone, memcached, placement, rabbitmq, repo, utility
 from osa_aio.roles.base import Role
 
@@ -26,9 +29,14 @@ def role_for_type(container_type: str) -> Role | None:
     return next((role for role in ROLES.values() if role.container_type == container_type), None)
 
 
-def haproxy_services() -> tuple:
-    """Every frontend the roles declare."""
-    return tuple(service for role in ROLES.values() for service in role.haproxy)
+def haproxy_services(user_variables: Mapping[str, Any] | None = None) -> tuple:
+    """Every frontend the roles declare; a role with a `processes` knob (its uWSGI workers) gets
+    that many requests at once per server (HaService.maxconn)."""
+    services = []
+    for role in ROLES.values():
+        workers = role.settings(user_variables or {}).get("processes")
+        services += [dataclasses.replace(service, maxconn=workers) if workers else service for service in role.haproxy]
+    return tuple(services)
 
 
 def wheel_sets() -> dict[str, tuple[str, ...]]:

@@ -59,3 +59,18 @@ def test_server_states_parses_show_stat():
         ("keystone", "aio1-keystone-container-2", "DOWN", False),
         ("galera", "aio1-galera-container-2", "UP", True),
     ]
+
+
+def test_uwsgi_servers_take_as_many_requests_as_their_workers(load, config_dir):
+    from osa_aio.roles import haproxy_services
+    from tests.conftest import edit_yaml
+
+    edit_yaml(config_dir / "user_variables.yml", lambda d: d.update(glance_processes=3))
+    config = load()
+    services = {s.name: s for s in haproxy_services(config.user_variables)}
+    assert (services["keystone"].maxconn, services["glance-api"].maxconn, services["galera"].maxconn) == (2, 3, None)
+    inv, _ = build_inventory(config, None)
+    text = render_haproxy_cfg(inv, list(services.values()), config.internal_vip, config.external_vip)
+    keystone = text.split("backend keystone_back", 1)[1].split("\nfrontend ", 1)[0]
+    assert "timeout queue 30s" in keystone and "maxconn 2" in keystone.split("default-server", 1)[1].splitlines()[0]
+    assert "maxconn" not in text.split("backend galera_back", 1)[1].split("\nfrontend ", 1)[0]
