@@ -17,7 +17,7 @@ from osa_aio.deploy import deploy
 from osa_aio.devstate import DevCheckout
 from osa_aio.engine import Engine
 from osa_aio.errors import ConfigError, OsaAioError, UnknownTarget
-from osa_aio.haproxy import ServerUp, admin_command, server_states, set_server_state
+from osa_aio.haproxy import ServerUp, admin_command, mark_healthy, server_states, set_server_state
 from osa_aio.inventory.query import resolve
 from osa_aio.roles import ROLES
 from osa_aio.roles.base import DevSpec, Role
@@ -99,7 +99,8 @@ def _restart_service(ctx: Context, role: Role, name: str, engine: Engine) -> Non
     if not engine.run(role.name, name, answers):
         raise OsaAioError(f"{role.name} on {name} does not answer", file=name,
                           hint=f"see /openstack/log/{name}/ or try `osa-aio dev {role.name} --foreground`")
-    set_server_state(name, "enable")
+    backends = set_server_state(name, "enable")
+    mark_healthy(name, backends)  # it answers: no need to wait for HAProxy's next checks
     engine.run(role.name, "vip", [ServerUp(backend, name) for backend in dev.backends])
 
 
