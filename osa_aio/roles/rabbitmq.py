@@ -70,6 +70,46 @@ class ClusterJoined:
                 runner.run(["rabbitmqctl", *argv], timeout=300)
 
 
+WEDGED_AFTER = 60  # seconds a node may spend starting before it counts as stuck
+
+
+@dataclass
+class NodeNotWedged:
+    """A node that is not running while its peers run a cluster without it holds nothing the
+    cluster needs: its database is made empty so it starts at once (the cluster step then joins
+    it). Seen after a run killed while nodes joined: the node waited 5 minutes for its own tables,
+    then failed. A node still starting (under WEDGED_AFTER s), or any node while no peer runs (the
+    whole cluster is starting), is left alone."""
+
+    node: str
+    runners: dict[str, Runner]
+
+    @property
+    def name(self) -> str:
+        return "rabbitmq node not stuck outside its cluster"
+
+    def check(self) -> str | None:
+        runner = self.runners[self.node]
+        shown = runner.run(["systemctl", "show", "-p", "ActiveState", "-p", "StateChangeTimestampMonotonic",
+                            "rabbitmq-server"], check=False).stdout
+        unit = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+        state, changed = unit.get("ActiveState", "unknown"), unit.get("StateChangeTimestampMonotonic", "0")
+        if state == "active":
+            return None
+        uptime = float(runner.run(["cat", "/proc/uptime"]).stdout.split()[0])
+        if state == "activating" and uptime - int(changed or 0) / 1e6 < WEDGED_AFTER:
+            return None
+        peers = [name for name in self.runners if name != self.node]
+        with ThreadPoolExecutor(max_workers=len(peers) or 1) as pool:
+            views = [view for view in pool.map(lambda n: running_nodes(self.runners[n]), peers) if view]
+        if not views or any(f"rabbit@{self.node}" in view for view in views):
+            return None
+        return f"{state}, and its peers run without it"
+
+    def apply(self) -> None:
+        self.runners[self.node].run(sh("systemctl stop rabbitmq-server; rm -rf /var/lib/rabbitmq/mnesia"), timeout=300)
+
+
 def running_member(ctx: Context) -> str:
     """A rabbit node that runs in the cluster now (not always the first one)."""
     members = ctx.members(GROUP)
@@ -153,6 +193,7 @@ def deploy(ctx: Context) -> None:
                                                                   "epmd.socket && systemctl start epmd.socket"],
                     unless=sh("ss -ltnH 'sport = :4369' | grep -qF -- \"$1:4369\" "
                               "&& ! ss -ltnH 'sport = :4369' | grep -qF '*:4369'", ctx.address(name))),
+            NodeNotWedged(name, {n: ctx.runner(n) for n in ctx.members(GROUP)}),
             ServiceRunning(runner, "rabbitmq-server"),
         ]))
     if not ctx.engine.run_parallel(NAME, jobs):
