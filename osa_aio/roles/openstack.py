@@ -28,7 +28,7 @@ from osa_aio.roles.base import Check, DevSpec, Role, knob_values
 from osa_aio.roles.catalog import REGION, CatalogEntry, CatalogRegistered, Keystone, catalog_problem
 from osa_aio.roles.context import Context
 from osa_aio.steps import (DAEMON_RELOAD, Directory, FileContent, FileCopied, HttpAnswers, Packages, PythonVenv,
-                           ServiceRunning, SystemdReloaded, SystemUser, sh)
+                           ServiceRunning, SystemdReloaded, SystemUser, mark_pending, sh)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -236,6 +236,9 @@ class SchemaSynced:
     runner: Runner
     spec: ApiService
     galera_runner: Runner
+    # Every container of the service: a schema synced under running units (a database made afresh,
+    # an upgrade) calls for their restart (placement makes its standard resource classes at start).
+    restart: tuple[Runner, ...] = ()
 
     @property
     def name(self) -> str:
@@ -260,6 +263,8 @@ class SchemaSynced:
         return None
 
     def apply(self) -> None:
+        for runner in self.restart:
+            mark_pending(runner, self.spec.units)
         for argv in self.spec.db_sync:
             self.runner.run(self.spec.script(argv), timeout=900)
         self.runner.run(sh('echo "$1" > "$2"', self.digest(), self.marker))
@@ -284,7 +289,8 @@ def deploy(ctx: Context, spec: ApiService) -> None:
     if spec.db_sync:
         database_node = ctx.runner(galera.synced_member(ctx))
         once += [galera.SchemaNotHalfMade(database_node, db) for db in spec.database_names]
-        once.append(SchemaSynced(ctx.runner(targets[0]), spec, database_node))
+        once.append(SchemaSynced(ctx.runner(targets[0]), spec, database_node,
+                                 tuple(ctx.runner(name) for name in targets)))
     if spec.once:
         once += spec.once(ctx, spec)
     if once and not ctx.engine.run(spec.name, "once", once):
