@@ -15,8 +15,6 @@ and bootstrap, glance's image store)."""
 from __future__ import annotations
 
 import hashlib
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -334,13 +332,9 @@ def uwsgi_foreground(spec: ApiService) -> Callable[[Context, str], list[str]]:
 def _vip_check(app: WsgiApp) -> Check:
     def probe(ctx: Context) -> str:
         url = f"http://{ctx.internal_vip}:{app.port}{app.health}"
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        if status != 200:
-            raise OsaAioError(f"{url} answered {status}")
+        problem = HttpAnswers(url).check()  # the deploy's own probe
+        if problem:
+            raise OsaAioError(f"{url}: {problem}")
         return f"{app.health} answers 200 on VIP:{app.port}"
     return Check(f"{app.name} through the VIP", probe)
 
