@@ -89,10 +89,13 @@ def _pip(ctx: Context, dev: DevSpec, editable: str, allow_index: bool) -> list[s
 
 
 def _restart_service(ctx: Context, role: Role, name: str, engine: Engine) -> None:
-    """Restart every unit of the service on ``name`` out of HAProxy's rotation, and put it back
-    once each app answers and HAProxy sees it UP (so no request meets it half-started)."""
+    """Run the service's build commands, restart every unit of the service on ``name`` out of
+    HAProxy's rotation, and put it back once each app answers and HAProxy sees it UP (so no
+    request meets it half-started)."""
     dev = role.dev
     runner = LxcAttachRunner(name)
+    for command in dev.build:  # from the checkout (horizon's static files), while it still serves
+        runner.run(list(command), timeout=900)
     set_server_state(name, "maint")
     runner.run(["systemctl", "restart", *dev.units], timeout=300)
     answers = [HttpAnswers(url.format(address=ctx.address(name)), wait=120) for _, url in dev.health]

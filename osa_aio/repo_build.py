@@ -9,25 +9,67 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osa_aio.errors import CommandFailed, OsaAioError
+from osa_aio.errors import CommandFailed, ConfigError, OsaAioError
 from osa_aio.image import CACHE_DIR
 from osa_aio.transport import LocalRunner, Runner
+from osa_aio.yamlio import load_yaml
 
 WHEELS_FORMAT = 2
 WHEEL_CACHE = CACHE_DIR / "wheels"
 BUILD_VENV = CACHE_DIR / "build-venv"
 PIP_CACHE = CACHE_DIR / "pip"  # osa-aio's own download cache: `destroy --all --purge` empties it
-CONSTRAINTS = Path(__file__).resolve().parent / "data" / "upper-constraints.txt"
+DATA = Path(__file__).resolve().parent / "data"
+SHIPPED_CONSTRAINTS = DATA / "upper-constraints.txt"
+RAISED_PINS = DATA / "raised-pins.yml"
 SYSTEM_PYTHON = "/usr/bin/python3"
 MARKER = "osa-aio-wheels.json"
 
 
-def wheels_dir(packages: tuple[str, ...], constraints: Path = CONSTRAINTS) -> Path:
-    digest = hashlib.sha256(json.dumps([WHEELS_FORMAT, sorted(packages), constraints.read_text()]).encode())
+@dataclass(frozen=True)
+class RaisedPin:
+    """A pin raised over the shipped upper-constraints, with the release that needs it."""
+
+    name: str
+    version: str
+    replaces: str
+    needed_by: str
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def raised_pins(path: Path = RAISED_PINS) -> list[RaisedPin]:
+    pins = []
+    for index, entry in enumerate(load_yaml(path, mapping=False) or []):
+        try:
+            name, version = str(entry["pin"]).split("===")
+            pins.append(RaisedPin(name, version, str(entry["replaces"]), str(entry["needed_by"])))
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError("each entry needs pin (name===version), replaces and needed_by",
+                              file=str(path), key=f"[{index}]") from None
+    return pins
+
+
+def constraints_text(shipped: Path = SHIPPED_CONSTRAINTS, raised: Path = RAISED_PINS) -> str:
+    """The shipped upper-constraints with the raised pins in place of the ones they replace."""
+    pins = {canonical(pin.name): pin for pin in raised_pins(raised)}
+    lines = []
+    for line in shipped.read_text().splitlines():
+        name = line.split("===")[0].strip()
+        pin = pins.pop(canonical(name), None) if "===" in line else None
+        lines.append(f"{pin.name}==={pin.version}" if pin else line)
+    lines += [f"{pin.name}==={pin.version}" for pin in pins.values()]  # pins the file does not have
+    return "\n".join(lines) + "\n"
+
+
+def wheels_dir(packages: tuple[str, ...], constraints: str) -> Path:
+    digest = hashlib.sha256(json.dumps([WHEELS_FORMAT, sorted(packages), constraints]).encode())
     return WHEEL_CACHE / digest.hexdigest()[:16]
 
 
@@ -50,7 +92,7 @@ class WheelsBuilt:
 
     service: str
     packages: tuple[str, ...]
-    constraints: Path = CONSTRAINTS
+    constraints: str = field(default_factory=constraints_text)  # the text of upper-constraints.txt
     runner: Runner = field(default_factory=LocalRunner)
 
     @property
@@ -70,13 +112,15 @@ class WheelsBuilt:
         work = self.target.with_name(self.target.name + ".building")
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
+        constraints = work / "upper-constraints.txt"  # published with the wheels
+        constraints.write_text(self.constraints)
         # The host's own pip configuration is ignored: only PyPI and these pins count.
         try:
             # --use-pep517: an sdist-only dependency (glance's simplegeneric) builds without `wheel` installed.
             self.runner.run([str(BUILD_VENV / "bin" / "pip"), "wheel", "--quiet", "--disable-pip-version-check",
                              "--use-pep517",
                              "--cache-dir", str(PIP_CACHE), "--wheel-dir", str(work),
-                             "--constraint", str(self.constraints), *self.packages],
+                             "--constraint", str(constraints), *self.packages],
                             env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
         except CommandFailed as exc:
             shutil.rmtree(work, ignore_errors=True)
@@ -84,10 +128,9 @@ class WheelsBuilt:
                     or "Could not find a version" in exc.output:
                 raise RequirementsConflict(
                     f"{self.service}'s requirements ({' '.join(self.packages)}) conflict with the upper-constraints: "
-                    + " | ".join(conflict_lines(exc.output)), file=str(self.constraints),
-                    hint="raise the pin it names (with the release that needs it) or pick another version") from None
+                    + " | ".join(conflict_lines(exc.output)), file=str(SHIPPED_CONSTRAINTS),
+                    hint=f"raise the pin it names in {RAISED_PINS} (with the release that needs it)") from None
             raise
-        shutil.copy(self.constraints, work / "upper-constraints.txt")
         wheels = sorted(p.name for p in work.glob("*.whl"))
         (work / MARKER).write_text(json.dumps({"packages": list(self.packages), "wheels": wheels}, indent=2) + "\n")
         shutil.rmtree(self.target, ignore_errors=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from osa_aio.roles import galera, glance, haproxy, keystone, memcached, placement, rabbitmq, repo, utility
+from osa_aio.roles import (galera, glance, haproxy, heat, horizon, keystone, memcached, placement, rabbitmq, repo,
+                           utility)
 from osa_aio.roles.base import Role
 
 # Stages run one after the other; the roles inside a stage run in parallel.
@@ -16,7 +17,7 @@ STAGES: list[list[Role]] = [
     [haproxy.ROLE],
     [galera.ROLE, rabbitmq.ROLE, memcached.ROLE],
     [keystone.ROLE],
-    [glance.ROLE, placement.ROLE],
+    [glance.ROLE, placement.ROLE, heat.ROLE, horizon.ROLE],
     [utility.ROLE],
 ]
 ROLES: dict[str, Role] = {role.name: role for stage in STAGES for role in stage}

@@ -32,6 +32,7 @@ class DevSpec:
     units: tuple[str, ...]     # restarted on the checkout, in this order
     health: tuple[tuple[str, str], ...]  # (HAProxy backend, URL with {address}) per app
     sync: tuple[tuple[str, ...], ...] = ()  # run as ``user`` after the install (db sync)
+    build: tuple[tuple[str, ...], ...] = ()  # run after the install and before every restart (static files)
     foreground: Callable[["Context", str], list[str]] | None = None  # argv of the first app in a terminal
 
     @property

@@ -80,14 +80,50 @@ class Keystone:
         found = self.find(collection, **query)
         return found[0] if found else None
 
-    def can_log_in(self, user: str, password: str) -> bool:
-        status, _ = self.request("POST", "/auth/tokens", password_auth(user, password), token=False)
+    def can_log_in(self, user: str, password: str, domain: str = "Default") -> bool:
+        status, _ = self.request("POST", "/auth/tokens", password_auth(user, password, domain=domain), token=False)
         return status == 201
 
+    def role(self, name: str, todo: list[str], apply: bool) -> dict | None:
+        """The role named ``name``; made when missing and ``apply`` (noted in ``todo``)."""
+        role = self.one("roles", name=name)
+        if role is None:
+            todo.append(f"role {name}")
+            if apply:
+                role = self.call("POST", "/roles", {"role": {"name": name}})["role"]
+        return role
 
-def password_auth(user: str, password: str, project: str | None = None) -> dict:
+    def user(self, name: str, password: str, domain_id: str, domain: str, todo: list[str], apply: bool) -> dict | None:
+        """The user ``name`` of a domain, able to log in with ``password``; made or mended when ``apply``."""
+        user = self.one("users", name=name, domain_id=domain_id)
+        if user is None:
+            todo.append(f"user {name}")
+            if apply:
+                user = self.call("POST", "/users", {"user": {
+                    "name": name, "domain_id": domain_id, "password": password, "enabled": True}})["user"]
+        elif not self.can_log_in(name, password, domain):
+            todo.append(f"password of {name}")
+            if apply:
+                self.call("PATCH", f"/users/{user['id']}", {"user": {"password": password}})
+        return user
+
+    def grant(self, target: str | None, user: dict | None, role: dict | None, what: str, todo: list[str],
+              apply: bool) -> None:
+        """``role`` of ``user`` on ``target`` ("projects/<id>" or "domains/<id>"); nothing to check
+        while one of them is still to be made."""
+        if not (target and user and role):
+            return
+        path = f"/{target}/users/{user['id']}/roles/{role['id']}"
+        status, _ = self.request("HEAD", path)
+        if status != 204:
+            todo.append(what)
+            if apply:
+                self.call("PUT", path)
+
+
+def password_auth(user: str, password: str, project: str | None = None, domain: str = "Default") -> dict:
     auth = {"identity": {"methods": ["password"], "password": {"user": {
-        "name": user, "domain": {"name": "Default"}, "password": password}}}}
+        "name": user, "domain": {"name": domain}, "password": password}}}}
     if project:
         auth["scope"] = {"project": {"name": project, "domain": {"name": "Default"}}}
     return {"auth": auth}
@@ -150,30 +186,10 @@ class CatalogRegistered:
                 if apply:
                     project = ks.call("POST", "/projects", {"project": {
                         "name": SERVICE_PROJECT, "domain_id": "default", "description": "OpenStack services"}})["project"]
-            user = ks.one("users", name=self.user, domain_id="default")
-            if user is None:
-                todo.append(f"user {self.user}")
-                if apply:
-                    user = ks.call("POST", "/users", {"user": {
-                        "name": self.user, "domain_id": "default", "password": self.password,
-                        "enabled": True}})["user"]
-            elif not ks.can_log_in(self.user, self.password or ""):
-                todo.append(f"password of {self.user}")
-                if apply:
-                    ks.call("PATCH", f"/users/{user['id']}", {"user": {"password": self.password}})
+            user = ks.user(self.user, self.password or "", "default", "Default", todo, apply)
             for role_name in self.roles:
-                role = ks.one("roles", name=role_name)
-                if role is None:
-                    todo.append(f"role {role_name}")
-                    if apply:
-                        role = ks.call("POST", "/roles", {"role": {"name": role_name}})["role"]
-                if project and user and role:
-                    path = f"/projects/{project['id']}/users/{user['id']}/roles/{role['id']}"
-                    status, _ = ks.request("HEAD", path)
-                    if status != 204:
-                        todo.append(f"role {role_name} of {self.user} in {SERVICE_PROJECT}")
-                        if apply:
-                            ks.call("PUT", path)
+                ks.grant(f"projects/{project['id']}" if project else None, user, ks.role(role_name, todo, apply),
+                         f"role {role_name} of {self.user} in {SERVICE_PROJECT}", todo, apply)
         for entry in self.entries:
             todo += self._entry(entry, apply)
         return todo
@@ -217,3 +233,49 @@ def catalog_problem(keystone: Keystone, entry: CatalogEntry, internal_vip: str, 
     endpoints = {e["interface"]: e["url"] for e in keystone.find("endpoints", service_id=services[0]["id"])}
     wanted = entry.urls(internal_vip, external_vip)
     return None if endpoints == wanted else f"endpoints are {endpoints}"
+
+
+@dataclass
+class DomainAdminReady:
+    """A keystone domain of the service's own, a user holding ``admin`` on it, and roles the
+    service's users are given (heat's stack domain: OSA's os_heat service setup)."""
+
+    keystone: Keystone
+    domain: str
+    user: str
+    password: str
+    roles: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"keystone domain {self.domain} with its admin {self.user}" + (
+            f", roles {', '.join(self.roles)}" if self.roles else "")
+
+    def check(self) -> str | None:
+        todo = self._plan(apply=False)
+        return "; ".join(todo) if todo else None
+
+    def apply(self) -> None:
+        self._plan(apply=True)
+        left = self._plan(apply=False)
+        if left:
+            raise KeystoneError(f"still missing after making it: {'; '.join(left)}", file=self.keystone.url)
+
+    def _plan(self, apply: bool) -> list[str]:
+        todo: list[str] = []
+        ks = self.keystone
+        domain = ks.one("domains", name=self.domain)
+        if domain is None:
+            todo.append(f"domain {self.domain}")
+            if apply:
+                domain = ks.call("POST", "/domains", {"domain": {
+                    "name": self.domain, "description": f"Owns the users and projects {self.domain} creates",
+                    "enabled": True}})["domain"]
+        if domain is None:
+            return todo + [f"user {self.user}"]
+        user = ks.user(self.user, self.password, domain["id"], self.domain, todo, apply)
+        ks.grant(f"domains/{domain['id']}", user, ks.role("admin", todo, apply),
+                 f"role admin of {self.user} on domain {self.domain}", todo, apply)
+        for role in self.roles:
+            ks.role(role, todo, apply)
+        return todo

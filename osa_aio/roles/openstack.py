@@ -64,6 +64,8 @@ class ApiService:
     module: str               # its Python package: "placement"
     apps: tuple[WsgiApp, ...]
     config: str               # its main config file in /etc/<name>: "glance-api.conf"
+    config_path: str | None = None            # where the main config goes (None: /etc/<name>/<config>)
+    config_overrides: bool = True             # it takes INI overrides (horizon's Python settings do not)
     daemons: tuple[str, ...] = ()             # venv scripts run as units: "heat-engine"
     catalog: tuple[CatalogEntry, ...] = ()
     service_user: bool = True                 # a keystone user <name> (password <name>_service_password)
@@ -73,6 +75,10 @@ class ApiService:
     messaging: bool = True                    # a rabbitmq vhost and user
     rabbit_secret: str | None = None          # None: <name>_oslomsg_rpc_password
     db_sync: tuple[tuple[str, ...], ...] = ()  # run once per version, as the service user; argv[0] a venv script
+    # Run on every container, as the service user, whenever its venv or main config changed, and
+    # after a dev install and restart (horizon's static files); argv[0] a venv script.
+    build: tuple[tuple[str, ...], ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)  # of every unit and script it runs
     defaults: Mapping[str, Any] = field(default_factory=dict)       # knobs over COMMON_DEFAULTS (debug, processes)
     packages: tuple[str, ...] = ()            # apt packages beyond uWSGI
     python_packages: tuple[str, ...] = ()     # pip packages beyond the service and COMMON_PYTHON
@@ -82,6 +88,7 @@ class ApiService:
     profiles: Mapping[str, int] = field(default_factory=dict)
     uid: int | None = None                    # a fixed uid/gid (files shared between containers)
     dirs: tuple[tuple[str, int], ...] = ()    # more dirs owned by the service user: (path, mode)
+    files: tuple[tuple[str, str], ...] = ()   # more files it reads: (path, content)
     venv_files: tuple[tuple[str, str], ...] = ()  # (file the venv installs, relative to it; where it goes)
     mounts: tuple[tuple[str, str], ...] = ()  # host dir shared by its containers -> path inside
     checks: tuple[Check, ...] = ()            # its own verify rows, before the derived ones
@@ -132,8 +139,13 @@ class ApiService:
         return tuple(dict.fromkeys(keys))
 
     @property
+    def main_config(self) -> str:
+        return self.config_path or f"{self.etc}/{self.config}"
+
+    @property
     def config_files(self) -> dict[str, tuple[str, bool]]:
-        files = {self.config: (f"{self.etc}/{self.config}", True)}
+        """The files that take overrides (osa_aio.overrides): file -> (path, has sections)."""
+        files = {self.config: (self.main_config, True)} if self.config_overrides else {}
         files.update({f"{app.name}-uwsgi.ini": (f"{self.etc}/{app.name}-uwsgi.ini", True) for app in self.apps})
         return files
 
@@ -153,8 +165,9 @@ class ApiService:
         return ["runuser", "-u", self.name, "--", *argv]
 
     def script(self, argv: tuple[str, ...]) -> list[str]:
-        """A venv script's argv, as the service user."""
-        return self.as_user(f"{self.venv}/bin/{argv[0]}", *argv[1:])
+        """A venv script's argv, as the service user, in the service's environment."""
+        env = ["env", *[f"{key}={value}" for key, value in self.environment.items()]] if self.environment else []
+        return self.as_user(*env, f"{self.venv}/bin/{argv[0]}", *argv[1:])
 
 
 # ---- what a container gets ----------------------------------------------------------------------
@@ -178,6 +191,8 @@ def template_values(ctx: Context, spec: ApiService, name: str) -> dict[str, Any]
         "database_url": next(iter(databases.values()), None),
         "memcache_servers": ",".join(f"{ctx.address(m)}:11211" for m in ctx.members(memcached.GROUP)),
         "service_password": ctx.secret(spec.service_password_key) if spec.service_user else None,
+        "catalog_type": spec.catalog[0].type if spec.catalog else spec.name,
+        "config_path": spec.main_config, "environment": spec.environment,
     }
     if spec.template_values:
         result.update(spec.template_values(ctx, name))
@@ -192,6 +207,8 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
     files = spec.config_files
 
     def config(file: str, text: str) -> FileContent:
+        if file not in files:  # no overrides for it
+            return FileContent(runner, spec.main_config, text, mode=0o640, group=spec.name, notify=restart)
         return FileContent(runner, files[file][0], ctx.config_file(spec.name, files, file, name, text),
                            mode=0o640, group=spec.name, notify=restart)
 
@@ -202,6 +219,7 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
         Directory(runner, f"/var/lib/{spec.name}", 0o750, spec.name),
         Directory(runner, f"/var/log/{spec.name}", 0o750, spec.name),
         *[Directory(runner, path, mode, spec.name) for path, mode in spec.dirs],
+        *[FileContent(runner, path, content, notify=restart) for path, content in spec.files],
         PythonVenv(runner, spec.venv, spec.venv_packages, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt",
                    notify=restart),
         # Copied from the released venv: a dev checkout installed editable brings no data files.
@@ -217,11 +235,46 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
         ]
     for daemon in spec.daemons:
         steps.append(FileContent(runner, f"/etc/systemd/system/{daemon}.service",
-                                 render("openstack/daemon.service", daemon=daemon, config=spec.config,
+                                 render("openstack/daemon.service", daemon=daemon,
                                         description=spec.description, **values),
                                  notify=(DAEMON_RELOAD, daemon)))
+    if spec.build:
+        steps.append(Built(runner, spec))
     steps.append(SystemdReloaded(runner))
     return steps
+
+
+@dataclass
+class Built:
+    """The service's build commands ran for the venv and main config this container has now (a
+    marker holds their digest): horizon's static files collected and compressed."""
+
+    runner: Runner
+    spec: ApiService
+
+    @property
+    def name(self) -> str:
+        return "built: " + " && ".join(" ".join(argv[:2]) for argv in self.spec.build)
+
+    @property
+    def marker(self) -> str:
+        return f"/var/lib/{self.spec.name}/osa-aio-build.digest"
+
+    def digest(self) -> str:
+        """Of the commands, the venv the link points at and the main config's content."""
+        found = self.runner.run(sh('readlink -f "$1" && sha256sum < "$2"', self.spec.venv, self.spec.main_config),
+                                check=False, log_output=False).stdout
+        return hashlib.sha256(repr((self.spec.build, found)).encode()).hexdigest()
+
+    def check(self) -> str | None:
+        found = self.runner.run(["cat", self.marker], check=False).stdout.strip()
+        return None if found == self.digest() else "venv or config changed since the last build"
+
+    def apply(self) -> None:
+        mark_pending(self.runner, self.spec.units)  # the apps read what the build made at start
+        for argv in self.spec.build:
+            self.runner.run(self.spec.script(argv), timeout=900)
+        self.runner.run(sh('echo "$1" > "$2"', self.digest(), self.marker))
 
 
 @dataclass
@@ -324,7 +377,7 @@ def uwsgi_foreground(spec: ApiService) -> Callable[[Context, str], list[str]]:
     app = spec.apps[0]
 
     def argv(ctx: Context, name: str) -> list[str]:
-        return ["uwsgi-core", "--ini", f"{spec.etc}/{app.name}-uwsgi.ini", "--logto", "/dev/stdout",
+        return ["env", *[f"{key}={value}" for key, value in spec.environment.items()], "uwsgi-core", "--ini", f"{spec.etc}/{app.name}-uwsgi.ini", "--logto", "/dev/stdout",
                 "--log-drain", f"GET {app.health}[ ?]", "--uid", spec.name, "--gid", spec.name]
     return argv
 
@@ -370,6 +423,7 @@ def api_role(spec: ApiService) -> Role:
                     user=spec.name, units=spec.units,
                     health=tuple((app.name, f"http://{{address}}:{app.port}{app.health}") for app in spec.apps),
                     sync=tuple(tuple(spec.script(argv)) for argv in spec.db_sync),
+                    build=tuple(tuple(spec.script(argv)) for argv in spec.build),
                     foreground=uwsgi_foreground(spec)),
         start_order=spec.start_order,
         profiles=spec.profiles,

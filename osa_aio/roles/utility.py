@@ -44,5 +44,5 @@ def deploy(ctx: Context) -> None:
 
 
 ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
-            python_packages=PYTHON_PACKAGES, secrets=SECRETS, start_order=60, venv=VENV,
+            python_packages=PYTHON_PACKAGES, secrets=SECRETS, start_order=90, venv=VENV,
             profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1})

@@ -96,3 +96,35 @@ def test_container_types_with_the_same_packages_share_one_image():
     assert steps["galera_container"] is not steps[api_types[0]]
     assert steps[api_types[0]].container_types == tuple(api_types)
     assert "galera-4" in steps["galera_container"].packages
+
+
+def test_raised_pins_replace_the_shipped_ones_each_for_a_release_a_role_installs():
+    from osa_aio.repo_build import SHIPPED_CONSTRAINTS, canonical, constraints_text, raised_pins
+    from osa_aio.roles import wheel_sets
+
+    def pins(text):
+        return {canonical(line.split("===")[0]): line.split("===")[1] for line in text.splitlines() if "===" in line}
+
+    shipped, merged = pins(SHIPPED_CONSTRAINTS.read_text()), pins(constraints_text())
+    installed = {package for packages in wheel_sets().values() for package in packages}
+    raised = raised_pins()
+    assert raised
+    for pin in raised:
+        # The shipped file still pins what the entry replaces (else the entry is stale: drop it).
+        assert shipped[canonical(pin.name)] == pin.replaces, pin
+        assert merged[canonical(pin.name)] == pin.version
+        assert pin.needed_by in installed, f"{pin.needed_by} is no role's release"
+    others = set(shipped) - {canonical(pin.name) for pin in raised}
+    assert {name: merged[name] for name in others} == {name: shipped[name] for name in others}
+
+
+def test_a_raised_pin_without_its_release_is_an_error_naming_the_file(tmp_path):
+    import pytest
+    from osa_aio.errors import ConfigError
+    from osa_aio.repo_build import raised_pins
+
+    path = tmp_path / "raised-pins.yml"
+    path.write_text("- pin: horizon===27.0.0\n  replaces: '26.0.0'\n")
+    with pytest.raises(ConfigError) as caught:
+        raised_pins(path)
+    assert str(path) in str(caught.value) and "needed_by" in str(caught.value)
