@@ -38,6 +38,9 @@ from osa_aio.lock import exclusive
 from osa_aio.preflight import PreflightFailed, check_root, profile_budgets
 from osa_aio.logs import setup_file_logging
 from osa_aio.secrets import fill_secrets, load_secrets
+from osa_aio.service_logs import containers_of, logs_role, since_epoch
+from osa_aio.service_logs import format_line as format_log_line
+from osa_aio.service_logs import stream as log_stream
 from osa_aio.rebuild import plan as rebuild_plan
 from osa_aio.rebuild import rebuild as run_rebuild
 from osa_aio.inventory.update import update
@@ -484,6 +487,40 @@ def dev(ctx: click.Context, config_dir: str | None, service: str, source: Path |
         name = dev_start(directory, service, source, container, allow_index, engine, click.echo)
         what = "dev checkout running"
     click.echo(f"{name}: {what} in {time.monotonic() - started:.1f}s")
+
+
+@cli.command()
+@config_dir_option
+@click.argument("service")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@click.option("--container", metavar="NAME", help="Only this container of the service.")
+@click.option("--since", metavar="WHEN", help='Lines since then: "10 min ago", "2026-12-02 18:00", "today".')
+@click.option("-n", "--lines", default=50, show_default=True, help="Without --since: the last LINES lines.")
+@click.option("--health-checks", is_flag=True, help="Keep HAProxy's health-check requests (left out by default).")
+@click.pass_context
+def logs(ctx: click.Context, config_dir: str | None, service: str, follow: bool, container: str | None,
+         since: str | None, lines: int, health_checks: bool) -> None:
+    """SERVICE's logs from all its containers, interleaved by time: `osa-aio logs heat -f`.
+
+    Each line: its time, its container, its unit (the journal) or log file, the message.
+    """
+    role = logs_role(service)
+    context = saved_context(config_dir_of(ctx, config_dir))
+    names = containers_of(context.inventory, role, container)
+    start = since_epoch(since)
+    runners = []
+    for name in names:
+        runner = context.runner(name)
+        if not runner.container.running:
+            click.echo(f"{name}: not running, left out", err=True)
+            continue
+        runners.append(runner)
+    width = max(len(name) for name in names)
+    try:
+        for line in log_stream(runners, role, lines, start, follow, health_checks):
+            click.echo(format_log_line(line, width))
+    except KeyboardInterrupt:
+        ctx.exit(0)
 
 
 @cli.command()

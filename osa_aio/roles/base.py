@@ -63,6 +63,8 @@ class Role:
     catalog: tuple = ()                      # its keystone catalog entries (osa_aio.roles.catalog.CatalogEntry)
     mounts: tuple[tuple[str, str], ...] = () # (host dir, path in the container) shared by its containers
     venv: str | None = None                  # its venv under /openstack/venvs (dev mode installs there)
+    log_units: tuple[str, ...] = ()          # `osa-aio logs`: the units whose journal it reads
+    log_files: tuple[str, ...] = ()          # and the log files (shell globs) in each container
 
     def settings(self, user_variables: Mapping[str, Any]) -> dict[str, Any]:
         """Its knobs: the defaults, overridden by <name>_<key> in user_variables.yml (osa_aio.knobs checks them)."""

@@ -15,6 +15,7 @@ and bootstrap, glance's image store)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -36,6 +37,9 @@ UWSGI_PACKAGES = ("python3-venv", "uwsgi-core", "uwsgi-plugin-python3")
 COMMON_PYTHON = ("PyMySQL", "python-memcached")
 VENVS = "/openstack/venvs"
 COMMON_DEFAULTS = MappingProxyType({"debug": False, "processes": 1})
+# In the query string of HAProxy's health checks: `osa-aio logs` and `dev --foreground` leave
+# those requests (one every 2 s per server) out.
+HEALTH_CHECK_MARK = "from=haproxy"
 
 
 @dataclass(frozen=True)
@@ -382,6 +386,11 @@ def uwsgi_foreground(spec: ApiService) -> Callable[[Context, str], list[str]]:
     return argv
 
 
+def health_check_uri(app: WsgiApp) -> str:
+    """HAProxy's check of an app: its health path, marked so that logs can leave it out."""
+    return f"{app.health}{'&' if '?' in app.health else '?'}{HEALTH_CHECK_MARK}"
+
+
 def _vip_check(app: WsgiApp) -> Check:
     def probe(ctx: Context) -> str:
         url = f"http://{ctx.internal_vip}:{app.port}{app.health}"
@@ -415,7 +424,8 @@ def api_role(spec: ApiService) -> Role:
         secrets=spec.secrets,
         haproxy=tuple(HaService(
             name=app.name, port=app.port, group=spec.group, mode="http", external=app.external, balance=app.balance,
-            check=("option httpchk", f"http-check send meth GET uri {app.health}", "http-check expect status 200"))
+            check=("option httpchk", f"http-check send meth GET uri {health_check_uri(app)}",
+                   "http-check expect status 200"))
             for app in spec.apps),
         config_files=MappingProxyType(spec.config_files),
         defaults=spec.knobs,
@@ -431,4 +441,6 @@ def api_role(spec: ApiService) -> Role:
         catalog=spec.catalog,
         mounts=spec.mounts,
         venv=spec.venv,
+        log_units=spec.units,
+        log_files=(f"/var/log/{spec.name}/*.log",),
     )
