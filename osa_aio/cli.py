@@ -99,6 +99,18 @@ def config_dir_option(func: Callable) -> Callable:
                         help="Config dir (default $OSA_AIO_CONFIG_DIR or /etc/osa-aio).")(func)
 
 
+def _set_verbose(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), "verbose": True}
+
+
+def verbose_option(func: Callable) -> Callable:
+    """-v: on a terminal, a line per change too (the live view shows progress; the log has them all)."""
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_set_verbose,
+                        help="Print a line for every change (on a terminal the live view shows progress only).")(func)
+
+
 def config_dir_of(ctx: click.Context, local: str | None) -> Path:
     return resolve_config_dir(local or (ctx.obj or {}).get("config_dir"))
 
@@ -111,13 +123,14 @@ def read_config(ctx: click.Context, local: str | None) -> Config:
 @click.option("--config-dir", "config_dir", type=click.Path(file_okay=False), default=None,
               help="Config dir (default $OSA_AIO_CONFIG_DIR or /etc/osa-aio).")
 @click.version_option(__version__, prog_name="osa-aio")
+@verbose_option
 @click.pass_context
 def cli(ctx: click.Context, config_dir: str | None) -> None:
     """osa-aio: an all-in-one OpenStack in LXC containers, openstack-ansible style.
 
     Typical use: `osa-aio bootstrap && osa-aio run`.
     """
-    ctx.obj = {"config_dir": config_dir}
+    ctx.obj = {**(ctx.obj or {}), "config_dir": config_dir}
 
 
 @cli.command()
@@ -205,7 +218,8 @@ def secrets(ctx: click.Context, config_dir: str | None, check: bool) -> None:
 def _engine(check_mode: bool = False) -> Engine:
     """An engine whose log goes to /var/log/osa-aio/ (when writable)."""
     setup_file_logging()
-    return Engine(check_mode=check_mode)
+    root = click.get_current_context().find_root()
+    return Engine(check_mode=check_mode, verbose=bool((root.obj or {}).get("verbose")))
 
 
 def _finish(engine: Engine, done: str) -> None:
@@ -218,6 +232,7 @@ def _finish(engine: Engine, done: str) -> None:
 
 @cli.command()
 @config_dir_option
+@verbose_option
 @click.option("--rebuild-image", is_flag=True, help="Build the base image again even if its recipe is unchanged.")
 @click.option("--profile", metavar="NAME", help="Service profile: infra, identity (default) or minimal "
                                                 "(`osa-aio profiles`); kept in user_variables.yml.")
@@ -235,6 +250,7 @@ def bootstrap(ctx: click.Context, config_dir: str | None, rebuild_image: bool, p
 
 @cli.command(name="run")
 @config_dir_option
+@verbose_option
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @click.option("--limit", metavar="NAME|GROUP", help="Only these containers (a name, a type or a group).")
 @click.option("--check", "check_mode", is_flag=True, help="Show what would change; change nothing.")
@@ -387,6 +403,7 @@ def haproxy_enable(ctx: click.Context, config_dir: str | None, target: str) -> N
 
 @cli.command()
 @config_dir_option
+@verbose_option
 @click.argument("target", metavar="NAME|TYPE")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wipe-data", is_flag=True, help="Also empty /openstack/<name> (galera's data, venvs ...).")
@@ -402,7 +419,7 @@ def rebuild(ctx: click.Context, config_dir: str | None, target: str, yes: bool, 
         raise OsaAioError("not confirmed", hint="add --yes to skip the question")
     engine = _engine()
     started = time.monotonic()
-    done = run_rebuild(directory, target, engine, wipe_data, click.echo)
+    done = run_rebuild(directory, target, engine, wipe_data, engine.say)
     click.echo(engine.summary())
     for item in done:
         click.echo(f"rebuilt {item.name} in {item.seconds:.1f}s")
@@ -452,6 +469,7 @@ def _one_container(ctx: click.Context, config_dir: str | None, target: str) -> s
 
 @cli.command()
 @config_dir_option
+@verbose_option
 @click.argument("service")
 @click.option("--source", type=click.Path(path_type=Path), help="The checkout to run (a host path).")
 @click.option("--container", help="Which of the service's containers (default: the first).")
@@ -478,14 +496,15 @@ def dev(ctx: click.Context, config_dir: str | None, service: str, source: Path |
         ctx.exit(dev_foreground(directory, service, click.echo))
     engine = _engine()
     if off:
-        name = dev_stop(directory, service, engine, click.echo)
+        name = dev_stop(directory, service, engine, engine.say)
         what = "released code back"
     elif do_restart:
-        name = dev_restart(directory, service, engine, click.echo)
+        name = dev_restart(directory, service, engine, engine.say)
         what = "restarted"
     else:
-        name = dev_start(directory, service, source, container, allow_index, engine, click.echo)
+        name = dev_start(directory, service, source, container, allow_index, engine, engine.say)
         what = "dev checkout running"
+    engine.stop_progress()
     click.echo(f"{name}: {what} in {time.monotonic() - started:.1f}s")
 
 

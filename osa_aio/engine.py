@@ -1,5 +1,10 @@
 """Runs steps: each reads the current state, acts only when it differs, and reports
-ok / changed / failed with its time. Prints progress and the closing tables."""
+ok / changed / failed with its time. Prints progress and the closing tables.
+
+On a terminal a person follows a live view: one row per running group (a role, or the
+containers of one phase) with a bar of its steps done / known, the step running and its time;
+a line for each phase done; failures in full where they happen. The changed lines go to the log
+file (and to the screen with ``verbose``). Without a terminal: one plain line per change."""
 
 from __future__ import annotations
 
@@ -9,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Protocol
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Protocol, Sized
 
 from rich.console import Console
 from rich.live import Live
+from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 
 from osa_aio.errors import OsaAioError
@@ -36,6 +43,17 @@ class Step(Protocol):
         """Make the state as wanted (only called after check said it must change)."""
 
 
+@dataclass
+class GroupProgress:
+    """One live row: a group's steps done of those known so far, and what runs where now."""
+
+    started: float
+    done: int = 0
+    known: int = 0
+    changed: int = 0
+    running: dict[str, tuple[str, float]] = field(default_factory=dict)  # target -> (step, since)
+
+
 @dataclass(frozen=True)
 class StepResult:
     group: str
@@ -49,14 +67,25 @@ class StepResult:
 class Engine:
     """Runs lists of steps and keeps what happened. ``check_mode`` changes nothing."""
 
-    def __init__(self, console: Console | None = None, check_mode: bool = False) -> None:
+    def __init__(self, console: Console | None = None, check_mode: bool = False, verbose: bool = False) -> None:
         self.console = console or Console(stderr=True, highlight=False)
         self.check_mode = check_mode
+        self.verbose = verbose
         self.results: list[StepResult] = []
         self.phases: list[tuple[str, float]] = []
         self._lock = threading.RLock()
-        self._active: dict[str, tuple[str, float]] = {}
+        self._groups: dict[str, GroupProgress] = {}
         self._live: Live | None = None
+
+    @property
+    def live(self) -> bool:
+        """A person watches a terminal: the live view instead of a line per change."""
+        return self.console.is_terminal
+
+    def say(self, message: str) -> None:
+        """A message of a command (rebuild, dev) above the live rows, never on the same line."""
+        with self._lock:
+            self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -69,8 +98,11 @@ class Engine:
         try:
             yield
         finally:
+            seconds = time.monotonic() - started
             with self._lock:
-                self.phases[index] = (name, time.monotonic() - started)
+                self.phases[index] = (name, seconds)
+            if self.live:
+                self.say(f"{'done':>12}  {name} ({seconds:.1f}s)")
 
     def run(self, group: str, target: str, steps: Iterable[Step]) -> bool:
         """Run ``steps`` in order on ``target``; stop at the first failure. Returns success.
@@ -78,11 +110,18 @@ class Engine:
         ``steps`` may be a generator, so a step can be made from what earlier ones did. In check
         mode the target stops at the first step that would change, since later ones build on it.
         """
+        group_progress = self._group(group)
+        if isinstance(steps, Sized):
+            with self._lock:
+                group_progress.known += len(steps)
         for step in steps:
+            if not isinstance(steps, Sized):
+                with self._lock:
+                    group_progress.known += 1
             started = time.monotonic()
             status, reason = OK, ""
             try:
-                with self._progress(target, step.name):
+                with self._progress(group_progress, target, step.name):
                     reason = step.check() or ""
                     if reason and not self.check_mode:
                         step.apply()
@@ -104,15 +143,18 @@ class Engine:
             futures = [pool.submit(self.run, group, target, steps) for target, steps in jobs]
             return all(future.result() for future in futures)
 
-    @contextmanager
-    def _progress(self, target: str, step: str) -> Iterator[None]:
-        """Show what runs where, with elapsed time (one live display shared by all threads)."""
-        if not self.console.is_terminal:
-            yield
-            return
+    def _group(self, group: str) -> GroupProgress:
         with self._lock:
-            self._active[target] = (step, time.monotonic())
-            if self._live is None:
+            if group not in self._groups:
+                self._groups[group] = GroupProgress(time.monotonic())
+            return self._groups[group]
+
+    @contextmanager
+    def _progress(self, group: GroupProgress, target: str, step: str) -> Iterator[None]:
+        """Show what runs where, with elapsed time (one live display shared by all threads)."""
+        with self._lock:
+            group.running[target] = (step, time.monotonic())
+            if self._live is None and self.live:
                 self._live = Live(get_renderable=self._render_progress, console=self.console,
                                   refresh_per_second=4, transient=True)
                 self._live.start()
@@ -120,13 +162,24 @@ class Engine:
             yield
         finally:
             with self._lock:
-                self._active.pop(target, None)
+                group.running.pop(target, None)
+                group.done += 1
 
-    def _render_progress(self) -> Text:
+    def _render_progress(self) -> Table:
         now = time.monotonic()
+        table = Table.grid(padding=(0, 1))
         with self._lock:
-            rows = [f"{target}: {step} ({now - started:.0f}s)" for target, (step, started) in self._active.items()]
-        return Text("\n".join(rows) or "...", style="dim")
+            for name, group in self._groups.items():
+                if not group.running:
+                    continue
+                target, (step, since) = min(group.running.items(), key=lambda item: item[1][1])
+                more = f" (+{len(group.running) - 1} more)" if len(group.running) > 1 else ""
+                table.add_row(Text(name, style="bold"),
+                              ProgressBar(total=max(group.known, 1), completed=group.done, width=20),
+                              f"{group.done:>3}/{group.known:<3}",
+                              Text(f"{target}: {step} ({now - since:.0f}s){more}", style="dim", overflow="ellipsis",
+                                   no_wrap=True))
+        return table
 
     def stop_progress(self) -> None:
         with self._lock:
@@ -137,13 +190,18 @@ class Engine:
     def _record(self, result: StepResult) -> None:
         with self._lock:
             self.results.append(result)
+            if result.status == CHANGED:
+                self._group(result.group).changed += 1
         log.info("%s %s %s: %s %s (%.2fs)", result.status, result.group, result.target, result.step,
                  result.reason, result.seconds)
-        if result.status != OK:
+        # On a terminal the live rows show the work; a change is a line with -v (and in the log).
+        quiet = result.status == CHANGED and self.live and not self.verbose and not self.check_mode
+        if result.status != OK and not quiet:
             verb = "would change" if self.check_mode and result.status == CHANGED else result.status
             self.console.print(f"{verb:>12}  {result.target}  {result.step}"
                                + (f": {result.reason}" if result.reason else ""),
-                               markup=False, highlight=False, soft_wrap=True)
+                               markup=False, highlight=False, soft_wrap=True,
+                               style="bold red" if result.status == FAILED else None)
 
     def _show_diff(self, step) -> None:
         """Check mode: the diff a step would make (FileContent's, secrets masked)."""

@@ -67,3 +67,70 @@ def test_summary_has_group_and_phase_tables():
                                                             ["network", "0", "1", "0", "0.0"]]
     assert [row.split() for row in phases.splitlines()] == [["PHASE", "SECONDS"], ["network", "0.0"]]
     assert totals == "ok=0 changed=1 failed=0"
+
+
+def test_on_a_terminal_changes_go_to_the_live_rows_and_failures_and_phases_are_lines():
+    import io
+
+    out = io.StringIO()
+    engine = Engine(console=Console(file=out, force_terminal=True, width=200))
+    assert engine.live
+    with engine.phase("keystone"):
+        engine.run("keystone", "c1", [FakeStep("made"), FakeStep("bad", fail=True)])
+    engine.say("c1: enabled in HAProxy")
+    engine.stop_progress()
+    text = out.getvalue()
+    assert "changed" not in text                   # a change: in the log and the rows, not a line
+    assert "failed  c1  bad: bad: broken" in text  # a failure: in full, where it happens
+    assert "done  keystone (" in text and "c1: enabled in HAProxy" in text
+    verbose = io.StringIO()
+    loud = Engine(console=Console(file=verbose, force_terminal=True, width=200), verbose=True)
+    loud.run("g", "c1", [FakeStep("made")])
+    loud.stop_progress()
+    assert "changed  c1  made: missing" in verbose.getvalue()
+
+
+def test_the_live_row_of_a_group_shows_steps_done_of_known_and_the_running_step():
+    import io
+    import threading
+
+    engine = Engine(console=Console(file=io.StringIO(), force_terminal=True, width=200))
+    release = threading.Event()
+
+    @dataclass
+    class Slow:
+        name: str = "slow step"
+
+        def check(self):
+            release.wait(5)
+            return None
+
+        def apply(self):
+            pass
+
+    worker = threading.Thread(target=engine.run, args=("glance", "c2", [FakeStep("a"), Slow(), FakeStep("b")]))
+    worker.start()
+    try:
+        for _ in range(100):
+            if "c2" in getattr(engine._groups.get("glance"), "running", {}) and \
+                    engine._groups["glance"].running["c2"][0] == "slow step":
+                break
+            threading.Event().wait(0.02)
+        render = io.StringIO()
+        Console(file=render, width=200).print(engine._render_progress())
+        row = render.getvalue()
+        assert "glance" in row and "1/3" in row and "c2: slow step" in row, row
+    finally:
+        release.set()
+        worker.join()
+        engine.stop_progress()
+
+
+def test_without_a_terminal_every_change_is_a_plain_line():
+    import io
+
+    out = io.StringIO()
+    engine = Engine(console=Console(file=out, force_terminal=False, width=200))
+    with engine.phase("x"):
+        engine.run("g", "c1", [FakeStep("made")])
+    assert out.getvalue().splitlines() == ["     changed  c1  made: missing"]
