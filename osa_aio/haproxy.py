@@ -163,11 +163,12 @@ def set_server_state(server: str, state: str) -> list[str]:
     return backends
 
 
-def mark_healthy(server: str, backends: list[str]) -> None:
-    """Tell HAProxy a server it had in maintenance is healthy (osa-aio has just seen it answer), so
-    it takes requests at once instead of after its next checks; the checks go on as before."""
+def mark_healthy(server: str, backends: list[str], healthy: bool = True) -> None:
+    """Tell HAProxy a server is healthy (osa-aio has just seen it answer), so it takes requests at
+    once instead of after its next checks; or not healthy (it was restarted behind HAProxy's
+    back), so it takes none until its checks pass again. The checks go on as before."""
     for backend in backends:
-        answer = admin_command(f"set server {backend}_back/{server} health up").strip()
+        answer = admin_command(f"set server {backend}_back/{server} health {'up' if healthy else 'down'}").strip()
         if answer:
             raise HostError(f"HAProxy refused: {answer}", file=f"{backend}_back/{server}")
 

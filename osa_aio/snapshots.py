@@ -11,7 +11,7 @@ from pathlib import Path
 
 from osa_aio.containers import DATA_ROOT, SNAPSHOT_DATA, START_TIMEOUT
 from osa_aio.errors import ContainerError, OsaAioError
-from osa_aio.haproxy import ServerUp, admin_command, server_states
+from osa_aio.haproxy import ServerUp, admin_command, mark_healthy, server_states, set_server_state
 from osa_aio.transport import LocalRunner
 from osa_aio.transport.lxc import lxc_module
 
@@ -73,6 +73,9 @@ def take(name: str, tag: str | None = None) -> Snapshot:
     if any(s.tag == tag for s in existing):
         raise OsaAioError(f"{name} already has a snapshot {tag!r}", key="--name", hint="choose another name")
     container = _container(name)
+    balanced = balanced_backends(name)
+    if balanced:  # no request meets it while it is down
+        set_server_state(name, "maint")
     was_running = _stopped(container)
     try:
         before = set(_lxc_snapshot_names(container))
@@ -103,6 +106,9 @@ def rollback(name: str, tag: str | None = None) -> Snapshot:
         raise OsaAioError(f"{name} has no snapshot {tag!r}",
                           hint=f"it has: {', '.join(s.tag for s in snapshots)}")
     container = _container(name)
+    balanced = balanced_backends(name)
+    if balanced:  # no request meets it while it is down
+        set_server_state(name, "maint")
     was_running = _stopped(container)
     if not container.snapshot_restore(chosen.lxc_name, name):
         raise ContainerError(f"LXC could not restore {chosen.lxc_name}", file=name)
@@ -112,23 +118,30 @@ def rollback(name: str, tag: str | None = None) -> Snapshot:
         LocalRunner().run(["rsync", "-a", "--delete", f"{saved}/", f"{DATA_ROOT / name}/"], timeout=1800)
     if was_running:
         _start(lxc_module().Container(name), name)
-        wait_until_served(name)
+        if balanced:
+            wait_until_served(name, balanced)
+    elif balanced:
+        set_server_state(name, "enable")  # as it was: stopped, so HAProxy holds it DOWN
     return chosen
 
 
-def wait_until_served(name: str, seconds: float = 180) -> None:
-    """A container HAProxy balances to is back only when HAProxy sees it UP again (its service
-    answers): `rollback` says done then, as `rebuild` and `dev` do."""
+def balanced_backends(name: str) -> list[str]:
+    """The backends HAProxy balances to ``name`` in (a server drained or in maintenance on
+    purpose is left as it is); none when HAProxy is not running."""
     try:
-        # A server drained or in maintenance on purpose stays so: nothing to wait for there.
-        backends = sorted({s.backend for s in server_states(admin_command("show stat"))
-                           if s.server == name and not s.admin_down})
+        return sorted({s.backend for s in server_states(admin_command("show stat"))
+                       if s.server == name and not s.admin_down})
     except OsaAioError:
-        return  # HAProxy is not running: nothing balances to it
+        return []
+
+
+def wait_until_served(name: str, backends: list[str], seconds: float = 180) -> None:
+    """Back in HAProxy, taking requests only once its checks pass again (its service answers):
+    `rollback` says done then, as `rebuild` and `dev` do."""
+    mark_healthy(name, backends, healthy=False)  # it restarted: HAProxy must see it answer first
+    set_server_state(name, "enable")
     for backend in backends:
-        step = ServerUp(backend, name, wait=seconds)
-        if step.check() is not None:
-            step.apply()
+        ServerUp(backend, name, wait=seconds).apply()
 
 
 def _lxc_snapshot_names(container) -> list[str]:
