@@ -69,6 +69,7 @@ class Engine:
 
     def __init__(self, console: Console | None = None, check_mode: bool = False, verbose: bool = False) -> None:
         self.console = console or Console(stderr=True, highlight=False)
+        self.out = Console(highlight=False) if console is None else console  # messages, when no live rows show
         self.check_mode = check_mode
         self.verbose = verbose
         self.results: list[StepResult] = []
@@ -83,9 +84,11 @@ class Engine:
         return self.console.is_terminal
 
     def say(self, message: str) -> None:
-        """A message of a command (rebuild, dev) above the live rows, never on the same line."""
+        """A message of a command (rebuild, dev): on stdout, or above the live rows while they show
+        (never on the same line as one of them)."""
         with self._lock:
-            self.console.print(message, markup=False, highlight=False, soft_wrap=True)
+            console = self.console if self._live is not None else self.out
+            console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -102,7 +105,8 @@ class Engine:
             with self._lock:
                 self.phases[index] = (name, seconds)
             if self.live:
-                self.say(f"{'done':>12}  {name} ({seconds:.1f}s)")
+                with self._lock:
+                    self.console.print(f"{'done':>12}  {name} ({seconds:.1f}s)", markup=False, highlight=False)
 
     def run(self, group: str, target: str, steps: Iterable[Step]) -> bool:
         """Run ``steps`` in order on ``target``; stop at the first failure. Returns success.
