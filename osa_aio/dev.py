@@ -140,8 +140,12 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
     others = [m for m in ctx.members(role.group) if m != name]
     for other in others:
         set_server_state(other, "drain")
+        if dev.exclusive:
+            LxcAttachRunner(other).run(["systemctl", "stop", *dev.exclusive], timeout=120)
     if others:
         say(f"drained {', '.join(others)} in HAProxy: requests through the VIP reach the dev code on {name}")
+    if others and dev.exclusive:
+        say(f"stopped {', '.join(dev.exclusive)} on {', '.join(others)}: its queue's work reaches the dev code")
     return name
 
 
@@ -201,6 +205,9 @@ def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
                 set_server_state(member, "enable")
             except OsaAioError:
                 pass  # not in HAProxy (any more)
+            other = LxcAttachRunner(member)
+            if role.dev.exclusive and member != checkout.container and other.container.running:
+                other.run(["systemctl", "start", *role.dev.exclusive], check=False, timeout=120)
         state.pop(service, None)
     devstate.save(state)
 

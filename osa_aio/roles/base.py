@@ -33,6 +33,9 @@ class DevSpec:
     health: tuple[tuple[str, str], ...]  # (HAProxy backend, URL with {address}) per app
     sync: tuple[tuple[str, ...], ...] = ()  # run as ``user`` after the install (db sync)
     build: tuple[tuple[str, ...], ...] = ()  # run after the install and before every restart (static files)
+    # Units that take work from a queue (heat-engine): stopped on the other containers while a
+    # checkout runs, so every RPC reaches the dev code; started again by --off.
+    exclusive: tuple[str, ...] = ()
     foreground: Callable[["Context", str], list[str]] | None = None  # argv of the first app in a terminal
 
     @property

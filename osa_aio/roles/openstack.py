@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from osa_aio import devstate
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles import galera, memcached, rabbitmq
@@ -351,9 +352,12 @@ def deploy(ctx: Context, spec: ApiService) -> None:
     if once and not ctx.engine.run(spec.name, "once", once):
         return
     jobs = []
+    checkout = devstate.load().get(spec.name)
     for name in targets:
         runner = ctx.runner(name)
-        jobs.append((name, [*[ServiceRunning(runner, unit) for unit in spec.units],
+        # While a dev checkout runs, its queue workers (heat-engine) run there alone (osa_aio.dev).
+        units = [u for u in spec.units if not (checkout and name != checkout.container and u in spec.daemons)]
+        jobs.append((name, [*[ServiceRunning(runner, unit) for unit in units],
                             *[HttpAnswers(f"http://{ctx.address(name)}:{app.port}{app.health}", wait=120)
                               for app in spec.apps]]))
     if not ctx.engine.run_parallel(spec.name, jobs):
@@ -434,6 +438,7 @@ def api_role(spec: ApiService) -> Role:
                     health=tuple((app.name, f"http://{{address}}:{app.port}{app.health}") for app in spec.apps),
                     sync=tuple(tuple(spec.script(argv)) for argv in spec.db_sync),
                     build=tuple(tuple(spec.script(argv)) for argv in spec.build),
+                    exclusive=spec.daemons,
                     foreground=uwsgi_foreground(spec)),
         start_order=spec.start_order,
         profiles=spec.profiles,
