@@ -30,6 +30,6 @@ setup(
         "lxc>=3.0",
     ],
     # ansible-core: only to check that `inventory --export ansible` is an inventory Ansible reads.
-    extras_require={"test": ["pytest>=8.0", "ansible-core>=2.16"]},
+    extras_require={"test": ["pytest>=8.0", "ansible-core>=2.16", "selenium>=4.20"]},
     entry_points={"console_scripts": ["osa-aio = osa_aio.cli:main"]},
 )

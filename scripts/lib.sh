@@ -10,6 +10,8 @@ HOST_PACKAGES=(
 TEST_PACKAGES=(
   openssh-server          # an sshd on loopback for the SSH runner's integration test
   haproxy                 # `haproxy -c` on the generated config in the unit tests
+  chromium                # the browser the dashboard test drives (headless), with its driver
+  chromium-driver
 )
 
 require_root() {

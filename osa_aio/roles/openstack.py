@@ -385,8 +385,9 @@ def uwsgi_foreground(spec: ApiService) -> Callable[[Context, str], list[str]]:
     app = spec.apps[0]
 
     def argv(ctx: Context, name: str) -> list[str]:
-        return ["env", *[f"{key}={value}" for key, value in spec.environment.items()], "uwsgi-core", "--ini", f"{spec.etc}/{app.name}-uwsgi.ini", "--logto", "/dev/stdout",
-                "--log-drain", f"GET {app.health}[ ?]", "--uid", spec.name, "--gid", spec.name]
+        return ["env", *[f"{key}={value}" for key, value in spec.environment.items()],
+                "uwsgi-core", "--ini", f"{spec.etc}/{app.name}-uwsgi.ini", "--logto", "/dev/stdout",
+                "--log-drain", re.escape(HEALTH_CHECK_MARK), "--uid", spec.name, "--gid", spec.name]
     return argv
 
 

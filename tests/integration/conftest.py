@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,10 +19,17 @@ import pytest
 import yaml
 
 from osa_aio.config import project_path
+from osa_aio.host import primary_address
 from osa_aio.inventory.query import group_members
 from osa_aio.roles import ROLES
+from osa_aio.roles.catalog import Keystone
 from osa_aio.transport import LxcAttachRunner
 from tests.cli import osa
+
+VIP = "172.29.236.101"          # the shipped config's internal VIP
+EXTERNAL_VIP = primary_address()  # `auto`: the host's default-route address
+IMAGE = "osa-aio-test-image"
+
 
 # Every container type a role deploys (destroying them all empties the host but keeps it bootstrapped).
 CONTAINER_TYPES = tuple(role.container_type for role in ROLES.values() if role.container_type)
@@ -35,6 +43,16 @@ def verify_rows(inventory: dict) -> int:
 
 def shipped_secrets() -> list[str]:
     return list(yaml.safe_load((project_path("user_config") / "user_secrets.yml").read_text()))
+# Where a run keeps what it saves (the dashboard's screenshots): one folder per run.
+OUTPUT = Path(os.environ.get("OSA_AIO_TEST_OUTPUT") or
+              Path(__file__).resolve().parents[2] / "test-output" / time.strftime("%Y%m%d-%H%M%S"))
+
+
+def output_dir() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
 # Set to keep the base image between local runs (CI purges it, proving the cold build).
 KEEP_IMAGE = os.environ.get("OSA_AIO_TEST_KEEP_IMAGE") == "1"
 # A developer's shortcut: run the tests on the deployment of this config dir (bootstrap and run
@@ -105,6 +123,28 @@ def aio(tmp_path_factory) -> Deployment:
 def utility(aio):
     """A runner in the utility container (the openstack client and /root/openrc)."""
     return LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
+
+
+def admin_password(aio) -> str:
+    text = (aio.config_dir / "user_secrets.yml").read_text()
+    return re.search(r"^keystone_auth_admin_password: (\S+)$", text, re.M).group(1)
+
+
+def keystone(aio) -> Keystone:
+    return Keystone(VIP, admin_password(aio))
+
+
+@pytest.fixture(scope="session")
+def image(aio):
+    """A 3 MiB random image uploaded through the VIP with the openstack client (the glance tests
+    and the dashboard's Images panel); its id and sha256."""
+    utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
+    utility.run(["sh", "-c", "head -c 3145728 /dev/urandom > /root/osa-aio-test.img"])
+    digest = utility.run(["sha256sum", "/root/osa-aio-test.img"]).stdout.split()[0]
+    created = json.loads(openstack(utility, "image", "create", "--file", "/root/osa-aio-test.img", "--disk-format",
+                                   "raw", "--container-format", "bare", IMAGE, "-f", "json").stdout)
+    yield created["id"], digest
+    openstack(utility, "image", "delete", created["id"], check=False)
 
 
 def openstack(utility, *args, check=True):

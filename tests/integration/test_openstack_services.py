@@ -17,24 +17,9 @@ from pathlib import Path
 import pytest
 
 from osa_aio.roles import ROLES, glance
-from osa_aio.roles.catalog import Keystone
-from osa_aio.transport import LxcAttachRunner
 from tests.checkouts import sdist_checkout
-from tests.integration.conftest import RequestLoop, openstack, rebuild_under_load, verify_rows
-
-VIP = "172.29.236.101"
-EXTERNAL_VIP = "192.0.2.2"  # `auto`: the host's default-route address on these machines
-IMAGE = "osa-aio-test-image"
-
-
-def admin_password(aio) -> str:
-    text = (aio.config_dir / "user_secrets.yml").read_text()
-    return re.search(r"^keystone_auth_admin_password: (\S+)$", text, re.M).group(1)
-
-
-def keystone(aio) -> Keystone:
-    return Keystone(VIP, admin_password(aio))
-
+from tests.integration.conftest import (EXTERNAL_VIP, VIP, RequestLoop, keystone, openstack, rebuild_under_load,
+                                       verify_rows)
 
 def fetch(url: str, token: str) -> bytes:
     request = urllib.request.Request(url, headers={"X-Auth-Token": token})
@@ -44,18 +29,6 @@ def fetch(url: str, token: str) -> bytes:
 
 def glance_containers(aio) -> dict[str, str]:
     return {n: a for n, a in aio.containers().items() if "-glance-" in n}
-
-
-@pytest.fixture(scope="module")
-def image(aio):
-    """A 3 MiB random image uploaded through the VIP with the openstack client; its id and sha256."""
-    utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
-    utility.run(["sh", "-c", "head -c 3145728 /dev/urandom > /root/osa-aio-test.img"])
-    digest = utility.run(["sha256sum", "/root/osa-aio-test.img"]).stdout.split()[0]
-    created = json.loads(openstack(utility, "image", "create", "--file", "/root/osa-aio-test.img", "--disk-format",
-                                   "raw", "--container-format", "bare", IMAGE, "-f", "json").stdout)
-    yield created["id"], digest
-    openstack(utility, "image", "delete", created["id"], check=False)
 
 
 def test_an_image_uploaded_through_the_vip_downloads_with_its_checksum(utility, image):

@@ -76,11 +76,18 @@ def test_dev_bad_input_is_one_line_and_exit_2(args, expected, config_dir, monkey
 def test_the_foreground_log_leaves_out_haproxys_health_checks():
     import re
 
-    for service in ("keystone", "glance", "placement"):
-        argv = dev_role(service).dev.foreground(None, "aio1-x-container-00000000")
+    from osa_aio.roles import ROLES
+
+    for service in [name for name, role in ROLES.items() if role.dev is not None]:
+        role = dev_role(service)
+        argv = role.dev.foreground(None, "aio1-x-container-00000000")
         drain = re.compile(argv[argv.index("--log-drain") + 1])
-        health = {"placement": "/"}.get(service, "/healthcheck")
-        line = f"[pid: 1|app: 0|req: 1/1] 172.29.236.100 () {{28 vars}} [Wed Dec  2] GET {health} => generated 2 bytes"
+        check = next(service.check[1] for service in role.haproxy)  # "http-check send meth GET uri ..."
+        uri = check.split(" uri ")[1]
+        line = f"[pid: 1|app: 0|req: 1/1] 172.29.236.100 () {{28 vars}} [Wed Dec  2] GET {uri} => generated 2 bytes"
         assert drain.search(line), service
-        assert not drain.search(line.replace(f"GET {health} ", "GET /v2/images ")), service
+        health = uri.split("?")[0]
+        assert uri.endswith("from=haproxy")
+        assert not drain.search(line.replace(f"GET {uri} ", f"GET {health} ")), service  # a person's own request
+        assert not drain.search(line.replace(f"GET {uri} ", "GET /v2/images ")), service
         assert argv[argv.index("--logto") + 1] == "/dev/stdout"
