@@ -40,6 +40,7 @@ SPEC = ApiService(
     # Installed in the venv, read from /etc/heat: the paste pipelines and the default environment.
     venv_files=(("etc/heat/api-paste.ini", "/etc/heat/api-paste.ini"),
                 ("etc/heat/environment.d/default.yaml", "/etc/heat/environment.d/default.yaml")),
+    dirs=(("/etc/heat/environment.d", 0o755),),
     template_values=secrets,
     once=stack_domain,
     start_order=60, profiles={"minimal": 1, "aio": 2},
