@@ -250,3 +250,40 @@ def test_a_heat_and_a_horizon_container_rebuild_and_serve_again(aio, utility):
     created = create_stack(utility, "osa-aio-after-rebuild")
     assert created["stack_status"] == "CREATE_COMPLETE"
     delete_stack(utility, "osa-aio-after-rebuild")
+
+
+@pytest.fixture(scope="module")
+def horizon_checkout(tmp_path_factory):
+    return sdist_checkout("horizon", horizon.SPEC.version, tmp_path_factory.mktemp("horizon-src"))
+
+
+def login_page() -> str:
+    with urllib.request.urlopen(f"http://{VIP}{horizon.LOGIN}", timeout=30) as response:
+        return response.read().decode()
+
+
+def compressed_css(page: str) -> str:
+    """The compressed stylesheets a page links, as served through the VIP."""
+    text = ""
+    for href in sorted(set(part.split('"')[0] for part in page.split('href="/static/dashboard/css/')[1:])):
+        with urllib.request.urlopen(f"http://{VIP}/static/dashboard/css/{href}", timeout=30) as response:
+            text += response.read().decode()
+    return text
+
+
+def test_dev_horizon_serves_a_checkout_with_its_static_files_then_off(aio, horizon_checkout):
+    splash = horizon_checkout / "horizon" / "templates" / "auth" / "_splash.html"
+    splash.write_text('<p id="osa-aio-dev">dev checkout</p>\n')
+    scss = horizon_checkout / "openstack_dashboard" / "static" / "dashboard" / "scss" / "horizon.scss"
+    scss.write_text(scss.read_text() + "\n#osa-aio-dev { color: rgb(1, 2, 3); }\n")
+    started = time.monotonic()
+    aio.osa("dev", "horizon", "--source", str(horizon_checkout))
+    swap = time.monotonic() - started
+    for _ in range(4):  # every request through the VIP: the dev container (the other is drained)
+        page = login_page()
+        assert 'id="osa-aio-dev"' in page
+    assert "#osa-aio-dev" in compressed_css(page)  # collected and compressed from the checkout
+    aio.osa("dev", "horizon", "--off")
+    page = login_page()
+    assert 'id="osa-aio-dev"' not in page and "#osa-aio-dev" not in compressed_css(page)
+    print(f"\nhorizon dev swap {swap:.1f}s")
