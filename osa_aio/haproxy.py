@@ -195,7 +195,8 @@ class ServerUp:
     def check(self) -> str | None:
         states = [s.status for s in server_states(admin_command("show stat"))
                   if s.backend == self.backend and s.server == self.server]
-        return None if states and states[0].startswith("UP") else f"is {states[0] if states else 'unknown'}"
+        # "UP 1/2": up but one check failed on its way down; only a plain UP is up.
+        return None if states and states[0] == "UP" else f"is {states[0] if states else 'unknown'}"
 
     def apply(self) -> None:
         wait_for(self.check, self.wait, f"haproxy {self.backend}/{self.server}", "see `osa-aio haproxy status`")
