@@ -196,3 +196,20 @@ def test_database_user_and_grants_are_made_with_checked_names():
     assert "CREATE DATABASE IF NOT EXISTS glance;" in sql and "GRANT ALL PRIVILEGES ON glance.* TO 'glance'@'%';" in sql
     with pytest.raises(OsaAioError):
         galera.DatabaseReady(runner, "glance;", "glance", "x").check()
+
+
+def test_every_file_the_package_reads_is_installed_with_it():
+    """A non-editable install (scripts/aio.sh) carries only what package_data names."""
+    import ast
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    tree = ast.parse((root / "setup.py").read_text())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
+    patterns = ast.literal_eval(next(k.value for k in call.keywords if k.arg == "package_data"))["osa_aio"]
+    package = root / "osa_aio"
+    files = [p.relative_to(package).as_posix() for folder in ("templates", "data") for p in (package / folder).rglob("*")
+             if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts]
+    assert files
+    assert [f for f in files if not any(fnmatch(f, pattern) for pattern in patterns)] == []
