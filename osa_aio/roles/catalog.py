@@ -148,8 +148,28 @@ class CatalogEntry:
                 "admin": f"http://{internal_vip}:{self.port}{self.path}"}
 
 
+class KeystonePlan:
+    """A step whose ``_plan(apply)`` lists what differs in keystone (mending it when ``apply``):
+    check is that list, apply mends and then reads again."""
+
+    keystone: Keystone
+
+    def _plan(self, apply: bool) -> list[str]:
+        raise NotImplementedError
+
+    def check(self) -> str | None:
+        todo = self._plan(apply=False)
+        return "; ".join(todo) if todo else None
+
+    def apply(self) -> None:
+        self._plan(apply=True)
+        left = self._plan(apply=False)
+        if left:
+            raise KeystoneError(f"still missing after mending: {'; '.join(left)}", file=self.keystone.url)
+
+
 @dataclass
-class CatalogRegistered:
+class CatalogRegistered(KeystonePlan):
     """A service's keystone user (when it has one) with its roles in project `service`, and its
     catalog entries with exactly one endpoint per interface at the wanted URL."""
 
@@ -164,16 +184,6 @@ class CatalogRegistered:
     @property
     def name(self) -> str:
         return "keystone catalog " + ", ".join(f"{e.name} ({e.type})" for e in self.entries)
-
-    def check(self) -> str | None:
-        missing = self._plan(apply=False)
-        return "; ".join(missing) if missing else None
-
-    def apply(self) -> None:
-        self._plan(apply=True)
-        left = self._plan(apply=False)
-        if left:
-            raise KeystoneError(f"still missing after registering: {'; '.join(left)}", file=self.keystone.url)
 
     def _plan(self, apply: bool) -> list[str]:
         """What differs from the wanted catalog (and, with ``apply``, mend it on the way)."""
@@ -236,7 +246,7 @@ def catalog_problem(keystone: Keystone, entry: CatalogEntry, internal_vip: str, 
 
 
 @dataclass
-class DomainAdminReady:
+class DomainAdminReady(KeystonePlan):
     """A keystone domain of the service's own, a user holding ``admin`` on it, and roles the
     service's users are given (heat's stack domain: OSA's os_heat service setup)."""
 
@@ -250,16 +260,6 @@ class DomainAdminReady:
     def name(self) -> str:
         return f"keystone domain {self.domain} with its admin {self.user}" + (
             f", roles {', '.join(self.roles)}" if self.roles else "")
-
-    def check(self) -> str | None:
-        todo = self._plan(apply=False)
-        return "; ".join(todo) if todo else None
-
-    def apply(self) -> None:
-        self._plan(apply=True)
-        left = self._plan(apply=False)
-        if left:
-            raise KeystoneError(f"still missing after making it: {'; '.join(left)}", file=self.keystone.url)
 
     def _plan(self, apply: bool) -> list[str]:
         todo: list[str] = []
