@@ -22,7 +22,7 @@ from osa_aio.inventory.query import resolve
 from osa_aio.roles import ROLES
 from osa_aio.roles.base import DevSpec, Role
 from osa_aio.roles.context import Context, saved_context
-from osa_aio.steps import HttpAnswers
+from osa_aio.steps import HttpAnswers, ServiceSteady
 from osa_aio.transport import LxcAttachRunner
 
 Say = Callable[[str], None]
@@ -98,9 +98,10 @@ def _restart_service(ctx: Context, role: Role, name: str, engine: Engine) -> Non
         runner.run(list(command), timeout=900)
     set_server_state(name, "maint")
     runner.run(["systemctl", "restart", *dev.units], timeout=300)
-    answers = [HttpAnswers(url.format(address=ctx.address(name)), wait=120) for _, url in dev.health]
+    answers = [*[HttpAnswers(url.format(address=ctx.address(name)), wait=120) for _, url in dev.health],
+               *[ServiceSteady(runner, unit) for unit in dev.exclusive]]  # a daemon that dies on the code says so
     if not engine.run(role.name, name, answers):
-        raise OsaAioError(f"{role.name} on {name} does not answer", file=name,
+        raise OsaAioError(f"{role.name} on {name} does not answer or does not stay up", file=name,
                           hint=f"see /openstack/log/{name}/ or try `osa-aio dev {role.name} --foreground`")
     backends = set_server_state(name, "enable")
     mark_healthy(name, backends)  # it answers: no need to wait for HAProxy's next checks

@@ -90,6 +90,10 @@ def take(name: str, tag: str | None = None) -> Snapshot:
     finally:
         if was_running:
             _start(container, name)
+            if balanced:
+                wait_until_served(name, balanced)
+        elif balanced:
+            set_server_state(name, "enable")  # as it was: stopped, so HAProxy holds it DOWN
     snapshot = Snapshot(tag, datetime.now(timezone.utc).isoformat(timespec="seconds"), lxc_name)
     _save_index(name, existing + [snapshot])
     return snapshot

@@ -204,6 +204,63 @@ class ServiceRunning:
 
 
 @dataclass
+class ServiceSteady:
+    """A daemon stays up: active for ``seconds`` without systemd restarting it. `active` alone is
+    read a moment after a start, before a daemon that dies on a bad config has died."""
+
+    runner: Runner
+    unit: str
+    seconds: float = 8
+    wait: float = 90
+
+    @property
+    def name(self) -> str:
+        return f"service {self.unit} stays up"
+
+    def _state(self) -> tuple[str, float, int]:
+        """(active state, seconds since it became active, systemd's restart count)."""
+        script = ('now=$(date +%s); systemctl show --timestamp=unix -p ActiveState -p ActiveEnterTimestamp '
+                  '-p NRestarts "$1"; echo "Now=@$now"')
+        facts = dict(line.split("=", 1) for line in self.runner.run(
+            sh(script, self.unit), check=False).stdout.splitlines() if "=" in line)
+
+        def stamp(key: str) -> float:
+            value = facts.get(key, "").lstrip("@")
+            return float(value) if value.replace(".", "", 1).isdigit() else 0.0
+        since = stamp("Now") - stamp("ActiveEnterTimestamp") if stamp("ActiveEnterTimestamp") else 0.0
+        restarts = facts.get("NRestarts", "0")
+        return facts.get("ActiveState", "unknown"), since, int(restarts) if restarts.isdigit() else 0
+
+    def _reason(self, active: str, since: float) -> str | None:
+        if active != "active":
+            return f"is {active}"
+        return None if since >= self.seconds else f"has been up {since:.0f}s"
+
+    def check(self) -> str | None:
+        active, since, _ = self._state()
+        return self._reason(active, since)
+
+    def apply(self) -> None:
+        deadline = time.monotonic() + self.wait
+        first = None
+        while True:
+            active, since, restarts = self._state()
+            reason = self._reason(active, since)
+            if reason is None:
+                return
+            first = restarts if first is None else first
+            if restarts > first or time.monotonic() > deadline:
+                last = self.runner.run(["journalctl", "-u", self.unit, "-n", "40", "--no-pager", "-o", "cat"],
+                                       check=False).stdout
+                errors = [line for line in last.splitlines() if "ERROR" in line or "CRITICAL" in line]
+                said = (errors or last.splitlines() or ["(no log)"])[-1].strip()
+                raise OsaAioError(f"{self.unit} does not stay up ({reason}, restarted {restarts - first} times): "
+                                  f"{mask(said)}", file=self.runner.name,
+                                  hint=f"`journalctl -u {self.unit}` in the container")
+            time.sleep(1)
+
+
+@dataclass
 class Command:
     """A command that runs only when ``unless`` (a command) fails: the guard reads the state."""
 

@@ -28,7 +28,7 @@ from osa_aio.roles.base import Check, DevSpec, Role, knob_values
 from osa_aio.roles.catalog import REGION, CatalogEntry, CatalogRegistered, Keystone, catalog_problem
 from osa_aio.roles.context import Context
 from osa_aio.steps import (DAEMON_RELOAD, Directory, FileContent, FileCopied, HttpAnswers, Packages, PythonVenv,
-                           ServiceRunning, SystemdReloaded, SystemUser, mark_pending, sh)
+                           ServiceRunning, ServiceSteady, SystemdReloaded, SystemUser, mark_pending, sh)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -358,6 +358,7 @@ def deploy(ctx: Context, spec: ApiService) -> None:
         # While a dev checkout runs, its queue workers (heat-engine) run there alone (osa_aio.dev).
         units = [u for u in spec.units if not (checkout and name != checkout.container and u in spec.daemons)]
         jobs.append((name, [*[ServiceRunning(runner, unit) for unit in units],
+                            *[ServiceSteady(runner, unit) for unit in units if unit in spec.daemons],
                             *[HttpAnswers(f"http://{ctx.address(name)}:{app.port}{app.health}", wait=120)
                               for app in spec.apps]]))
     if not ctx.engine.run_parallel(spec.name, jobs):
@@ -406,6 +407,20 @@ def _vip_check(app: WsgiApp) -> Check:
     return Check(f"{app.name} through the VIP", probe)
 
 
+def _daemon_check(spec: ApiService, daemon: str) -> Check:
+    def probe(ctx: Context) -> str:
+        checkout = devstate.load().get(spec.name)
+        names = [n for n in ctx.members(spec.group) if not checkout or n == checkout.container]
+        seen = []
+        for name in names:
+            problem = ServiceSteady(ctx.runner(name), daemon, seconds=0).check()
+            if problem:
+                raise OsaAioError(f"{daemon} {problem}", file=name, hint=f"`osa-aio logs {spec.name} --container {name}`")
+            seen.append(name)
+        return f"active on {len(seen)} container{'s' if len(seen) != 1 else ''}"
+    return Check(f"{daemon} running", probe)
+
+
 def _catalog_check(entry: CatalogEntry) -> Check:
     def probe(ctx: Context) -> str:
         keystone = Keystone(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
@@ -443,7 +458,8 @@ def api_role(spec: ApiService) -> Role:
                     foreground=uwsgi_foreground(spec)),
         start_order=spec.start_order,
         profiles=spec.profiles,
-        checks=(*spec.checks, *[_vip_check(app) for app in spec.apps], *[_catalog_check(e) for e in spec.catalog]),
+        checks=(*spec.checks, *[_vip_check(app) for app in spec.apps], *[_daemon_check(spec, d) for d in spec.daemons],
+                *[_catalog_check(e) for e in spec.catalog]),
         catalog=spec.catalog,
         mounts=spec.mounts,
         venv=spec.venv,

@@ -182,18 +182,20 @@ def test_dev_heat_runs_api_and_engine_on_the_checkout_then_off(aio, utility, hea
     service.write_text(text.replace(anchor, "        versions.append({'version': 'osa-aio-dev', 'type': 'hot', "
                                             "'aliases': []})\n" + anchor))
     started = time.monotonic()
-    result = aio.osa("dev", "heat", "--source", str(heat_checkout))
-    swap = time.monotonic() - started
-    assert "its queue's work reaches the dev code" in result.stdout
-    dev_container = json.loads(aio.osa("list", "--json").stdout)
-    dev_name = next(r["name"] for r in dev_container if r["dev"])
-    others = [n for n in members(aio, "heat") if n != dev_name]
-    assert [api_mark() for _ in range(6)] == [1] * 6
-    assert engine_marks(utility, 4) == [True] * 4  # every engine RPC reaches the checkout
-    for other in others:
-        assert LxcAttachRunner(other).run(["systemctl", "is-active", "heat-engine"], check=False).stdout.strip() \
-            == "inactive"
-    aio.osa("dev", "heat", "--off")
+    try:
+        result = aio.osa("dev", "heat", "--source", str(heat_checkout))
+        swap = time.monotonic() - started
+        assert "its queue's work reaches the dev code" in result.stdout
+        dev_container = json.loads(aio.osa("list", "--json").stdout)
+        dev_name = next(r["name"] for r in dev_container if r["dev"])
+        others = [n for n in members(aio, "heat") if n != dev_name]
+        assert [api_mark() for _ in range(6)] == [1] * 6
+        assert engine_marks(utility, 4) == [True] * 4  # every engine RPC reaches the checkout
+        for other in others:
+            assert LxcAttachRunner(other).run(["systemctl", "is-active", "heat-engine"],
+                                              check=False).stdout.strip() == "inactive"
+    finally:
+        aio.osa("dev", "heat", "--off")
     assert [api_mark() for _ in range(4)] == [None] * 4
     assert engine_marks(utility, 2) == [False] * 2
     for other in others:
@@ -277,13 +279,15 @@ def test_dev_horizon_serves_a_checkout_with_its_static_files_then_off(aio, horiz
     scss = horizon_checkout / "openstack_dashboard" / "static" / "dashboard" / "scss" / "horizon.scss"
     scss.write_text(scss.read_text() + "\n#osa-aio-dev { color: rgb(1, 2, 3); }\n")
     started = time.monotonic()
-    aio.osa("dev", "horizon", "--source", str(horizon_checkout))
-    swap = time.monotonic() - started
-    for _ in range(4):  # every request through the VIP: the dev container (the other is drained)
-        page = login_page()
-        assert 'id="osa-aio-dev"' in page
-    assert "#osa-aio-dev" in compressed_css(page)  # collected and compressed from the checkout
-    aio.osa("dev", "horizon", "--off")
+    try:
+        aio.osa("dev", "horizon", "--source", str(horizon_checkout))
+        swap = time.monotonic() - started
+        for _ in range(4):  # every request through the VIP: the dev container (the other is drained)
+            page = login_page()
+            assert 'id="osa-aio-dev"' in page
+        assert "#osa-aio-dev" in compressed_css(page)  # collected and compressed from the checkout
+    finally:
+        aio.osa("dev", "horizon", "--off")
     page = login_page()
     assert 'id="osa-aio-dev"' not in page and "#osa-aio-dev" not in compressed_css(page)
     print(f"\nhorizon dev swap {swap:.1f}s")

@@ -2,6 +2,7 @@
 carry the addresses and secrets they should (no container is touched to build them). One test
 walks every role and checks the contract the rest of osa-aio relies on."""
 
+import importlib
 import re
 
 import pytest
@@ -12,25 +13,28 @@ from osa_aio.config import project_path
 from osa_aio.engine import Engine
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.roles import ROLES, STAGES, haproxy_services, wheel_sets
-from osa_aio.roles import galera, glance, keystone, memcached, placement, rabbitmq
+from osa_aio.roles import galera, glance, heat, keystone, memcached, placement, rabbitmq
 from osa_aio.roles.base import Role
 from osa_aio.roles.context import Context
 from osa_aio.roles.galera import sql_identifier, sql_string
 from osa_aio.roles.openstack import node_steps
 from osa_aio.roles.utility import openrc
-from osa_aio.errors import OsaAioError
+from osa_aio.errors import ConfigError, OsaAioError
 from osa_aio.secrets import Secret
 from osa_aio.steps import FileContent
 from osa_aio.templates import TEMPLATE_DIR, render
 from tests.fakes import FakeRunner
 
-API_SPECS = (keystone.SPEC, glance.SPEC, placement.SPEC)
+# Every role built on the block (its module declares the spec), derived, not listed.
+API_SPECS = tuple(module.SPEC for module in (importlib.import_module(f"osa_aio.roles.{name}") for name in ROLES)
+                  if hasattr(module, "SPEC"))
 
 
 @pytest.fixture
 def ctx(load):
     config = load()
     secrets = {key: Secret(f"secret-{key}") for key in config.secrets}
+    secrets[heat.AUTH_ENCRYPTION_KEY] = Secret("k" * 40)
     config = type(config)(**{**config.__dict__, "secrets": secrets})
     inv, _ = build_inventory(config, None)
     return Context(config, inv, Engine(console=Console(file=open("/dev/null", "w"))), wheel_sets=wheel_sets())
@@ -72,7 +76,7 @@ def test_every_api_service_has_its_templates_and_renders(ctx, spec):
     assert (TEMPLATE_DIR / spec.name / f"{spec.config}.j2").is_file()
     name = ctx.members(spec.group)[0]
     rendered = files(node_steps(ctx, spec, name))
-    conf = rendered[f"/etc/{spec.name}/{spec.config}"]
+    conf = rendered[spec.main_config]
     for db in spec.database_names:
         password = f"secret-{spec.db_password_key}"
         assert f"mysql+pymysql://{spec.name}:{password}@172.29.236.101:3306/{db}?charset=utf8" in conf
@@ -213,3 +217,12 @@ def test_every_file_the_package_reads_is_installed_with_it():
              if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts]
     assert files
     assert [f for f in files if not any(fnmatch(f, pattern) for pattern in patterns)] == []
+
+
+def test_heat_gets_the_32_characters_heat_engine_wants_or_a_clear_error(ctx):
+    name = ctx.members(heat.SPEC.group)[0]
+    conf = files(node_steps(ctx, heat.SPEC, name))[heat.SPEC.main_config]
+    assert f"auth_encryption_key = {'k' * 32}\n" in conf
+    ctx.config.secrets[heat.AUTH_ENCRYPTION_KEY] = Secret("short")
+    with pytest.raises(ConfigError, match=r"user_secrets.yml: heat_auth_encryption_key: is 5 characters; heat needs"):
+        node_steps(ctx, heat.SPEC, name)

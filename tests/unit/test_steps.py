@@ -1,6 +1,10 @@
 import hashlib
 
-from osa_aio.steps import DAEMON_RELOAD, PENDING_DIR, Directory, FileContent, ServiceRunning, SystemdReloaded
+import pytest
+
+from osa_aio.errors import OsaAioError
+from osa_aio.steps import (DAEMON_RELOAD, PENDING_DIR, Directory, FileContent, ServiceRunning, ServiceSteady,
+                            SystemdReloaded)
 from osa_aio.transport.base import put
 from tests.fakes import FakeRunner
 
@@ -82,3 +86,30 @@ def test_check_mode_diff_masks_every_secret():
     diff = step.diff()
     assert "-expiration = 3600" in diff and "+expiration = 7200" in diff
     assert "+connection = mysql://k:***@vip/k" in diff and secret.reveal() not in diff
+
+
+def steady(states):
+    """A FakeRunner whose `systemctl show` answers the next of ``states`` each time."""
+    answers = iter(states)
+
+    def show(argv, stdin):
+        active, since, restarts = next(answers)
+        return 0, (f"NRestarts={restarts}\nActiveState={active}\nActiveEnterTimestamp=@{1000 - since}\n"
+                   "Now=@1000\n")
+    return FakeRunner({("sh", "-c"): show, ("journalctl",): (0, "starting\nCRITICAL heat-engine [-] misconfigured\n")},
+                      name="c1")
+
+
+def test_service_steady_reads_how_long_a_daemon_has_been_up():
+    assert ServiceSteady(steady([("active", 30, 0)]), "heat-engine").check() is None
+    assert ServiceSteady(steady([("active", 1, 0)]), "heat-engine").check() == "has been up 1s"
+    assert ServiceSteady(steady([("activating", 0, 3)]), "heat-engine").check() == "is activating"
+
+
+def test_service_steady_fails_at_the_first_restart_with_the_daemons_last_error(monkeypatch):
+    monkeypatch.setattr("osa_aio.steps.time.sleep", lambda _: None)
+    runner = steady([("active", 1, 4), ("active", 2, 4), ("activating", 0, 5)])
+    with pytest.raises(OsaAioError, match=r"heat-engine does not stay up \(is activating, restarted 1 times\): "
+                                          r"CRITICAL heat-engine \[-\] misconfigured"):
+        ServiceSteady(runner, "heat-engine").apply()
+    ServiceSteady(steady([("active", 1, 0), ("active", 9, 0)]), "heat-engine").apply()
