@@ -47,9 +47,9 @@ class Browser:
     def url(self) -> str:
         return self.driver.current_url
 
-    def open(self, url: str):
+    def open(self, url: str) -> "Browser":
         self.driver.get(url)
-        return self.driver
+        return self
 
     def log_in(self, user: str, password: str) -> None:
         wait = WebDriverWait(self.driver, self.timeout)

@@ -17,11 +17,15 @@ STATIC = "/var/lib/horizon/static"
 SETTINGS_PATH = "/etc/horizon"  # holds the package `local`
 DJANGO = {"PYTHONPATH": SETTINGS_PATH, "DJANGO_SETTINGS_MODULE": "openstack_dashboard.settings"}
 LOGIN = "/auth/login/"
+# Dashboard plugins: (distribution pin, module with an `enabled` package). Not in upper-constraints
+# (plugins are not libraries): pinned here to the release for horizon 27.
+PLUGINS = (("heat-dashboard==16.0.0", "heat_dashboard"),)
 
 
 def values(ctx: Context, name: str) -> dict:
     return {"secret_key": ctx.secret("horizon_secret_key"), "static_root": STATIC,
-            "memcache_locations": [f"{ctx.address(m)}:11211" for m in ctx.members(memcached.GROUP)]}
+            "memcache_locations": [f"{ctx.address(m)}:11211" for m in ctx.members(memcached.GROUP)],
+            "plugins": [module for _, module in PLUGINS]}
 
 
 SPEC = ApiService(
@@ -35,7 +39,7 @@ SPEC = ApiService(
     build=(("django-admin", "collectstatic", "--noinput", "--verbosity", "0"),
            ("django-admin", "compress", "--force", "--verbosity", "0")),
     # Django 5 talks to memcached through pymemcache.
-    python_packages=("pymemcache",),
+    python_packages=("pymemcache", *[pin for pin, _ in PLUGINS]),
     defaults={"processes": 2, "session_timeout": 3600},
     extra_secrets=("horizon_secret_key",),
     dirs=((f"{SETTINGS_PATH}/local", 0o750), (STATIC, 0o755)),

@@ -6,6 +6,7 @@ real headless browser (login, Images, Stacks, logout, a wrong password), with sc
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -46,13 +47,28 @@ def members(aio, service: str) -> list[str]:
 
 def create_stack(utility, name: str) -> dict:
     utility.run(["sh", "-c", 'cat > /root/osa-aio-stack.yaml'], stdin=TEMPLATE)
-    return json.loads(openstack(utility, "stack", "create", "-t", "/root/osa-aio-stack.yaml", "--wait",
-                                name, "-f", "json").stdout)
+    out = openstack(utility, "stack", "create", "-t", "/root/osa-aio-stack.yaml", "--wait", name, "-f", "json").stdout
+    return json.loads(out[re.search(r"^\{", out, re.M).start():])  # --wait prints the stack's events first
 
 
 def delete_stack(utility, name: str) -> None:
     openstack(utility, "stack", "delete", "--yes", "--wait", name)
     assert name not in {s["Stack Name"] for s in json.loads(openstack(utility, "stack", "list", "-f", "json").stdout)}
+
+
+def delete_test_stacks(utility) -> None:
+    """Every stack these tests make (and a run cut short left behind)."""
+    for listed in json.loads(openstack(utility, "stack", "list", "-f", "json").stdout):
+        if listed["Stack Name"].startswith("osa-aio-"):
+            openstack(utility, "stack", "delete", "--yes", "--wait", listed["Stack Name"], check=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_test_stacks_left(aio):
+    utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
+    delete_test_stacks(utility)
+    yield
+    delete_test_stacks(utility)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +92,7 @@ def test_a_stack_is_created_its_outputs_read_and_it_is_deleted(utility):
     delete_stack(utility, "osa-aio-lifecycle")
 
 
-def test_heat_has_its_stack_domain_admin_and_roles(utility):
+def test_heat_has_its_stack_domain_admin_and_roles(aio, utility):
     domain = json.loads(openstack(utility, "domain", "show", heat.STACK_DOMAIN, "-f", "json").stdout)
     assert domain["enabled"]
     assignments = json.loads(openstack(utility, "role", "assignment", "list", "--user", heat.STACK_DOMAIN_ADMIN,
@@ -85,9 +101,9 @@ def test_heat_has_its_stack_domain_admin_and_roles(utility):
     assert [a["Role"] for a in assignments] == ["admin"]
     roles = {r["Name"] for r in json.loads(openstack(utility, "role", "list", "-f", "json").stdout)}
     assert {"heat_stack_owner", "heat_stack_user"} <= roles
-    services = {s["Type"] for s in json.loads(openstack(utility, "orchestration", "service", "list",
-                                                        "-f", "json").stdout) if s["Status"] == "up"}
-    assert services == {"engine"}
+    engines = json.loads(openstack(utility, "orchestration", "service", "list", "-f", "json").stdout)
+    assert {(s["Binary"], s["Host"]) for s in engines if s["Status"] == "up"} == \
+        {("heat-engine", name) for name in members(aio, "heat")}  # one engine up in each container
 
 
 def test_a_stack_creates_through_the_vip_with_one_heat_container_stopped(aio, utility):
@@ -109,8 +125,7 @@ def test_dashboard_in_a_real_browser(aio, image, stack):
 
     shots = output_dir() / "dashboard"
     with Browser(shots, EXTERNAL_VIP) as browser:
-        page = browser.open(f"http://{EXTERNAL_VIP}/")
-        assert "/auth/login/" in page.url
+        assert "/auth/login/" in browser.open(f"http://{EXTERNAL_VIP}/").url
         browser.check_page("01-login")
         browser.log_in("admin", "not-the-password")
         error = browser.check_page("02-wrong-password")
@@ -274,7 +289,7 @@ def compressed_css(page: str) -> str:
 
 
 def test_dev_horizon_serves_a_checkout_with_its_static_files_then_off(aio, horizon_checkout):
-    splash = horizon_checkout / "horizon" / "templates" / "auth" / "_splash.html"
+    splash = horizon_checkout / "openstack_dashboard" / "templates" / "auth" / "_splash.html"  # over horizon's
     splash.write_text('<p id="osa-aio-dev">dev checkout</p>\n')
     scss = horizon_checkout / "openstack_dashboard" / "static" / "dashboard" / "scss" / "horizon.scss"
     scss.write_text(scss.read_text() + "\n#osa-aio-dev { color: rgb(1, 2, 3); }\n")
