@@ -63,6 +63,18 @@ class Browser:
         wait.until(expected_conditions.staleness_of(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
+    def log_out(self) -> None:
+        """As a person does: the user menu, then Sign Out (a POST form: Django 5 logs out on POST only)."""
+        wait = WebDriverWait(self.driver, self.timeout)
+        self.driver.find_element(By.XPATH, "//form[contains(@action, '/auth/logout/')]/ancestor::li"
+                                           "[contains(@class, 'dropdown')]/a").click()
+        button = wait.until(expected_conditions.element_to_be_clickable(
+            (By.CSS_SELECTOR, "form[action$='/auth/logout/'] button")))
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        button.click()
+        wait.until(expected_conditions.staleness_of(old))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
     def wait_for_text(self, text: str) -> None:
         WebDriverWait(self.driver, self.timeout).until(
             lambda d: text in d.find_element(By.TAG_NAME, "body").text, f"{text!r} never showed on {self.url}")

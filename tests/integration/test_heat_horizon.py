@@ -140,7 +140,7 @@ def test_dashboard_in_a_real_browser(aio, image, stack):
         browser.open(f"http://{EXTERNAL_VIP}/project/stacks/")
         browser.wait_for_text(STACK)
         browser.check_page("05-stacks")
-        browser.open(f"http://{EXTERNAL_VIP}/auth/logout/")
+        browser.log_out()
         assert "/auth/login/" in browser.url
         browser.check_page("06-logged-out")
     assert sorted(p.name for p in shots.glob("*.png")) == [f"{name}.png" for name in (
