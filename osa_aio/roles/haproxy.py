@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from osa_aio.errors import OsaAioError
-from osa_aio.haproxy import BackendUp, admin_command, render_haproxy_cfg, save_server_state, server_states
+from osa_aio.haproxy import (SERVER_STATE_FILE, BackendUp, admin_command, render_haproxy_cfg, save_server_state,
+                             server_states)
 from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import Context
 from osa_aio.steps import Packages, clear_pending, is_pending, mark_pending
@@ -121,6 +122,8 @@ def stop_haproxy(runner: Runner | None = None) -> bool:
         except OSError:
             pass
     PIDFILE.unlink(missing_ok=True)
+    # Saved drains and maintenance name containers a later deployment may name the same way.
+    Path(SERVER_STATE_FILE).unlink(missing_ok=True)
     if ORIGINAL.exists():
         os.replace(ORIGINAL, CONFIG)
     return stopped

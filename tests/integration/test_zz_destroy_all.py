@@ -6,6 +6,7 @@ from pathlib import Path
 
 import lxc
 
+from osa_aio.haproxy import SERVER_STATE_FILE
 from osa_aio.host import read_host_state
 
 
@@ -22,7 +23,7 @@ def test_destroy_all_puts_the_host_back(aio):
         rules = subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True, check=True).stdout
         assert "OSA-AIO" not in rules
     assert Path("/proc/sys/net/ipv4/ip_forward").read_text().strip() == state["ip_forward"]
-    for path in ("/openstack", "/etc/sysctl.d/60-osa-aio.conf", "/var/lib/osa-aio"):
+    for path in ("/openstack", "/etc/sysctl.d/60-osa-aio.conf", "/var/lib/osa-aio", SERVER_STATE_FILE):
         assert not Path(path).exists(), path
     assert (aio.config_dir / "openstack_inventory.json").exists()  # the config dir is kept
     # Again: nothing left to do, and still exit 0.

@@ -13,7 +13,7 @@ from osa_aio.config import project_path
 from osa_aio.engine import Engine
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.roles import ROLES, STAGES, haproxy_services, wheel_sets
-from osa_aio.roles import galera, glance, heat, keystone, memcached, placement, rabbitmq
+from osa_aio.roles import galera, glance, heat, keystone, memcached, rabbitmq
 from osa_aio.roles.base import Role
 from osa_aio.roles.context import Context
 from osa_aio.roles.galera import sql_identifier, sql_string
