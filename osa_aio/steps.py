@@ -5,20 +5,23 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from osa_aio.errors import OsaAioError
 from osa_aio.secrets import mask
-from osa_aio.transport import Runner, put
+from osa_aio.transport import LocalRunner, Runner, put
 
 # Restarts a changed file calls for are recorded here (in the container, or on the host) before the
 # file changes and cleared once done: a run killed in between still restarts on the next run.
 PENDING_DIR = "/var/lib/osa-aio/pending"
+CONTAINER_DATA = "/openstack"  # in a container: its data, venvs and logs (a folder of the host's)
 DAEMON_RELOAD = "daemon-reload"
 
 
@@ -337,6 +340,7 @@ class PythonVenv:
     find_links: str
     constraints: str
     notify: tuple[str, ...] = ()
+    siblings: "VenvSiblings | None" = None
 
     @property
     def name(self) -> str:
@@ -356,15 +360,17 @@ class PythonVenv:
             mark_pending(self.runner, self.notify)
         # A fresh folder every time: one whose digest is missing may be half-made (a run killed
         # while `venv` installed pip, or during `pip install`) or be the one that runs now.
-        build = f"{self.path}-{self.digest()[:12]}-{int(time.time())}"
-        self.runner.run(["python3", "-m", "venv", build])
-        # The repo is plain HTTP on the project's own VIP: trusted by name, no public index at all.
-        host = urllib.parse.urlsplit(self.find_links).hostname
-        self.runner.run([f"{build}/bin/pip", "install", "--quiet", "--no-index", "--disable-pip-version-check",
-                         "--trusted-host", host, "--find-links", self.find_links, "--constraint", self.constraints,
-                         *self.packages],
-                        env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
-        put(self.runner, f"{build}/osa-aio-venv.digest", self.digest() + "\n")
+        build = self.siblings.copy(self.path, self.digest()) if self.siblings else None
+        if build is None:
+            build = f"{self.path}-{self.digest()[:12]}-{int(time.time())}"
+            self.runner.run(["python3", "-m", "venv", build])
+            # The repo is plain HTTP on the project's own VIP: trusted by name, no public index at all.
+            host = urllib.parse.urlsplit(self.find_links).hostname
+            self.runner.run([f"{build}/bin/pip", "install", "--quiet", "--no-index", "--disable-pip-version-check",
+                             "--trusted-host", host, "--find-links", self.find_links, "--constraint",
+                             self.constraints, *self.packages],
+                            env={"PIP_CONFIG_FILE": "/dev/null"}, timeout=1800)
+            put(self.runner, f"{build}/osa-aio-venv.digest", self.digest() + "\n")
         # Swap: the link is replaced in one rename. A venv from before links (a folder at ``path``)
         # is moved aside first. Then every older build goes but the one just replaced.
         self.runner.run(sh('set -e; p="$1"; b="$2"; old=$(readlink -f "$p" || true)\n'
@@ -373,6 +379,56 @@ class PythonVenv:
                            'ln -sfn "$(basename "$b")" "$p.link" && mv -T "$p.link" "$p"\n'
                            'for d in "$p"-*; do [ "$d" = "$b" ] || [ "$d" = "$old" ] || rm -rf "$d"; done',
                            self.path, build))
+
+
+@dataclass(frozen=True)
+class VenvSiblings:
+    """The containers of one service on this host build a venv once. The same packages from the
+    same repo on the same image give the same venv, so one container (``builder``) installs it and
+    the others copy it, folder name and all (its scripts name it), through the host, where each
+    container's /openstack is ``root``/<container>. A copy is taken only from a finished venv (its
+    digest written last) and never from a container running a dev checkout."""
+
+    me: str
+    builder: str                   # the first of this run's containers: it installs, the others wait
+    sources: tuple[str, ...]       # containers a finished venv may be copied from
+    root: str = "/openstack"       # on the host: <root>/<container> is the container's /openstack
+    wait: float = 900              # for the builder to finish
+    start_wait: float = 60         # for the builder to start
+
+    def _host(self, name: str, path: str) -> Path:
+        return Path(self.root) / name / Path(path).relative_to(CONTAINER_DATA)
+
+    def _finished(self, name: str, path: str, digest: str) -> Path | None:
+        link = self._host(name, path)
+        try:
+            build = link.parent / os.readlink(link)
+            return build if (build / "osa-aio-venv.digest").read_text().strip() == digest else None
+        except OSError:
+            return None
+
+    def copy(self, path: str, digest: str) -> str | None:
+        """The venv's folder (a path in the container) once copied from a sibling; None: build it here."""
+        started = time.monotonic()
+        deadline = started + self.wait
+        while True:
+            for name in self.sources:
+                source = self._finished(name, path, digest) if name != self.me else None
+                if source:
+                    target = self._host(self.me, str(Path(path).parent / source.name))
+                    if target.exists():  # that folder is here already (maybe in use): install afresh
+                        return None
+                    partial = target.with_name(target.name + ".copying")
+                    LocalRunner().run(sh('mkdir -p "${2%/*}" && rm -rf "$3" && cp -a "$1" "$3" && mv -T "$3" "$2"',
+                                         str(source), str(target), str(partial)), timeout=900)
+                    return str(Path(path).parent / source.name)
+            if self.me == self.builder or time.monotonic() > deadline:
+                return None
+            link = self._host(self.builder, path)
+            if time.monotonic() > started + self.start_wait and not list(
+                    link.parent.glob(f"{link.name}-{digest[:12]}-*")):  # the builder is not building it
+                return None
+            time.sleep(2)
 
 
 def wait_for(probe: Callable[[], str | None], seconds: float, where: str, hint: str) -> None:

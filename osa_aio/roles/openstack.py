@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from osa_aio import devstate
+from osa_aio.containers import DATA_ROOT
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles import galera, memcached, rabbitmq
@@ -28,7 +29,7 @@ from osa_aio.roles.base import Check, DevSpec, Role, knob_values
 from osa_aio.roles.catalog import REGION, CatalogEntry, CatalogRegistered, Keystone, catalog_problem
 from osa_aio.roles.context import Context
 from osa_aio.steps import (DAEMON_RELOAD, Directory, FileContent, FileCopied, HttpAnswers, Packages, PythonVenv,
-                           ServiceRunning, ServiceSteady, SystemdReloaded, SystemUser, mark_pending, sh)
+                           ServiceRunning, ServiceSteady, SystemdReloaded, SystemUser, VenvSiblings, mark_pending, sh)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
 
@@ -204,6 +205,16 @@ def template_values(ctx: Context, spec: ApiService, name: str) -> dict[str, Any]
     return result
 
 
+def venv_siblings(ctx: Context, spec: ApiService, name: str) -> VenvSiblings:
+    """Its venv is installed once on this host and copied to the service's other containers (never
+    from the one running a dev checkout)."""
+    checkout = devstate.load().get(spec.name)
+    targets = ctx.targets(spec.group)
+    return VenvSiblings(me=name, builder=targets[0] if targets else name,
+                        sources=tuple(m for m in ctx.members(spec.group) if not checkout or m != checkout.container),
+                        root=str(DATA_ROOT))
+
+
 def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
     """One container's packages, user, dirs, venv, config files and units."""
     runner = ctx.runner(name)
@@ -226,7 +237,7 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
         *[Directory(runner, path, mode, spec.name) for path, mode in spec.dirs],
         *[FileContent(runner, path, content, notify=restart) for path, content in spec.files],
         PythonVenv(runner, spec.venv, spec.venv_packages, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt",
-                   notify=restart),
+                   notify=restart, siblings=venv_siblings(ctx, spec, name)),
         # Copied from the released venv: a dev checkout installed editable brings no data files.
         *[FileCopied(runner, f"{spec.venv}/{source}", target, notify=restart) for source, target in spec.venv_files],
         config(spec.config, render(f"{spec.name}/{spec.config}", **values)),

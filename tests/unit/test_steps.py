@@ -4,6 +4,7 @@ import pytest
 
 from osa_aio.errors import OsaAioError
 from osa_aio.steps import (DAEMON_RELOAD, PENDING_DIR, Directory, FileContent, ServiceRunning, ServiceSteady,
+                            VenvSiblings,
                             SystemdReloaded)
 from osa_aio.transport.base import put
 from tests.fakes import FakeRunner
@@ -113,3 +114,34 @@ def test_service_steady_fails_at_the_first_restart_with_the_daemons_last_error(m
                                           r"CRITICAL heat-engine \[-\] misconfigured"):
         ServiceSteady(runner, "heat-engine").apply()
     ServiceSteady(steady([("active", 1, 0), ("active", 9, 0)]), "heat-engine").apply()
+
+
+def finished_venv(root, name, digest, build="heat-abc-1"):
+    venvs = root / name / "venvs"
+    (venvs / build / "bin").mkdir(parents=True)
+    (venvs / build / "bin" / "heat-engine").write_text(f"#!/openstack/venvs/{build}/bin/python\n")
+    (venvs / build / "osa-aio-venv.digest").write_text(digest + "\n")
+    (venvs / "heat").symlink_to(build)
+
+
+def test_venv_siblings_copy_a_finished_venv_and_keep_its_folder_name(tmp_path):
+    finished_venv(tmp_path, "c1", "d1")
+    siblings = VenvSiblings(me="c2", builder="c1", sources=("c1", "c2"), root=str(tmp_path))
+    assert siblings.copy("/openstack/venvs/heat", "d1") == "/openstack/venvs/heat-abc-1"
+    copied = tmp_path / "c2" / "venvs" / "heat-abc-1"
+    assert (copied / "bin" / "heat-engine").read_text() == "#!/openstack/venvs/heat-abc-1/bin/python\n"
+    assert not list((tmp_path / "c2" / "venvs").glob("*.copying"))
+    # The folder is there already (it may run): install afresh rather than replace it.
+    assert siblings.copy("/openstack/venvs/heat", "d1") is None
+
+
+def test_venv_siblings_build_when_no_sibling_has_it(tmp_path, monkeypatch):
+    finished_venv(tmp_path, "c1", "old-digest")
+    assert VenvSiblings("c1", "c1", ("c1", "c2"), root=str(tmp_path)).copy("/openstack/venvs/heat", "d1") is None
+    # Not the builder, and the builder builds nothing: it stops waiting after start_wait.
+    monkeypatch.setattr("osa_aio.steps.time.sleep", lambda _: None)
+    waiting = VenvSiblings("c2", "c1", ("c1", "c2"), root=str(tmp_path), start_wait=0)
+    assert waiting.copy("/openstack/venvs/heat", "d1") is None
+    # A dev checkout's container is no source, even with the right digest.
+    finished_venv(tmp_path, "c3", "d1")
+    assert VenvSiblings("c2", "c2", ("c1", "c2"), root=str(tmp_path)).copy("/openstack/venvs/heat", "d1") is None
