@@ -134,10 +134,11 @@ def keystone(aio) -> Keystone:
     return Keystone(VIP, admin_password(aio))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def image(aio):
     """A 3 MiB random image uploaded through the VIP with the openstack client (the glance tests
-    and the dashboard's Images panel); its id and sha256."""
+    and the dashboard's Images panel); its id and sha256. One per module: the interrupted-runs test
+    between them remakes galera, and glance's database with it."""
     utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
     utility.run(["sh", "-c", "head -c 3145728 /dev/urandom > /root/osa-aio-test.img"])
     digest = utility.run(["sha256sum", "/root/osa-aio-test.img"]).stdout.split()[0]
