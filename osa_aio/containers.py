@@ -25,6 +25,11 @@ SNAPSHOT_DATA = Path("/var/lib/osa-aio/snapshots")  # the /openstack data of eac
 LOG_ROOT = DATA_ROOT / "log"
 DATA_MOUNT = "openstack"   # /openstack/<name> on the host is /openstack in the container
 LOG_MOUNT = "var/log"      # /openstack/log/<name> on the host is the container's /var/log
+
+
+def host_path(name: str, path: str) -> Path:
+    """Where a path under a container's /openstack is on the host."""
+    return DATA_ROOT / name / Path(path).relative_to(f"/{DATA_MOUNT}")
 AUTOSTART_GROUPS = ("onboot", "openstack")
 DEFAULT_START_ORDER = 70  # lxc.start.order of a type no role declares (lower starts earlier)
 START_TIMEOUT = 30

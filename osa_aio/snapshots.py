@@ -63,6 +63,25 @@ def _start(container, name: str) -> None:
         raise ContainerError("LXC could not start the container again", file=name)
 
 
+def _taken_down(container, name: str) -> tuple[bool, list[str]]:
+    """Out of HAProxy's rotation (no request meets it while it is down), then stopped; whether it
+    was running, and the backends it was balanced in."""
+    balanced = balanced_backends(name)
+    if balanced:
+        set_server_state(name, "maint")
+    return _stopped(container), balanced
+
+
+def _brought_back(container, name: str, was_running: bool, balanced: list[str]) -> None:
+    """As it was before _taken_down: running and served again, or stopped (HAProxy holds it DOWN)."""
+    if was_running:
+        _start(container, name)
+        if balanced:
+            wait_until_served(name, balanced)
+    elif balanced:
+        set_server_state(name, "enable")
+
+
 def take(name: str, tag: str | None = None) -> Snapshot:
     """Snapshot the rootfs and the data of ``name`` (stopped for a moment, for a consistent copy)."""
     tag = tag or datetime.now(timezone.utc).strftime("snap-%Y%m%d-%H%M%S")
@@ -73,10 +92,7 @@ def take(name: str, tag: str | None = None) -> Snapshot:
     if any(s.tag == tag for s in existing):
         raise OsaAioError(f"{name} already has a snapshot {tag!r}", key="--name", hint="choose another name")
     container = _container(name)
-    balanced = balanced_backends(name)
-    if balanced:  # no request meets it while it is down
-        set_server_state(name, "maint")
-    was_running = _stopped(container)
+    was_running, balanced = _taken_down(container, name)
     try:
         before = set(_lxc_snapshot_names(container))
         if container.snapshot() is False:
@@ -88,12 +104,7 @@ def take(name: str, tag: str | None = None) -> Snapshot:
             target.parent.mkdir(parents=True, exist_ok=True)
             LocalRunner().run(["cp", "-a", "--reflink=auto", str(data), str(target)], timeout=1800)
     finally:
-        if was_running:
-            _start(container, name)
-            if balanced:
-                wait_until_served(name, balanced)
-        elif balanced:
-            set_server_state(name, "enable")  # as it was: stopped, so HAProxy holds it DOWN
+        _brought_back(container, name, was_running, balanced)
     snapshot = Snapshot(tag, datetime.now(timezone.utc).isoformat(timespec="seconds"), lxc_name)
     _save_index(name, existing + [snapshot])
     return snapshot
@@ -110,22 +121,14 @@ def rollback(name: str, tag: str | None = None) -> Snapshot:
         raise OsaAioError(f"{name} has no snapshot {tag!r}",
                           hint=f"it has: {', '.join(s.tag for s in snapshots)}")
     container = _container(name)
-    balanced = balanced_backends(name)
-    if balanced:  # no request meets it while it is down
-        set_server_state(name, "maint")
-    was_running = _stopped(container)
+    was_running, balanced = _taken_down(container, name)
     if not container.snapshot_restore(chosen.lxc_name, name):
         raise ContainerError(f"LXC could not restore {chosen.lxc_name}", file=name)
     saved = SNAPSHOT_DATA / name / chosen.tag / "data"
     if saved.exists():
         DATA_ROOT.joinpath(name).mkdir(parents=True, exist_ok=True)
         LocalRunner().run(["rsync", "-a", "--delete", f"{saved}/", f"{DATA_ROOT / name}/"], timeout=1800)
-    if was_running:
-        _start(lxc_module().Container(name), name)
-        if balanced:
-            wait_until_served(name, balanced)
-    elif balanced:
-        set_server_state(name, "enable")  # as it was: stopped, so HAProxy holds it DOWN
+    _brought_back(lxc_module().Container(name), name, was_running, balanced)
     return chosen
 
 

@@ -21,7 +21,6 @@ from osa_aio.transport import LocalRunner, Runner, put
 # Restarts a changed file calls for are recorded here (in the container, or on the host) before the
 # file changes and cleared once done: a run killed in between still restarts on the next run.
 PENDING_DIR = "/var/lib/osa-aio/pending"
-CONTAINER_DATA = "/openstack"  # in a container: its data, venvs and logs (a folder of the host's)
 DAEMON_RELOAD = "daemon-reload"
 
 
@@ -385,48 +384,49 @@ class PythonVenv:
 class VenvSiblings:
     """The containers of one service on this host build a venv once. The same packages from the
     same repo on the same image give the same venv, so one container (``builder``) installs it and
-    the others copy it, folder name and all (its scripts name it), through the host, where each
-    container's /openstack is ``root``/<container>. A copy is taken only from a finished venv (its
-    digest written last) and never from a container running a dev checkout."""
+    the others copy it, folder name and all (its scripts name it), through the host
+    (``host_path``: where a container's path is on the host). A copy is taken only from a finished
+    venv (its digest written last) and never from a container running a dev checkout."""
 
     me: str
     builder: str                   # the first of this run's containers: it installs, the others wait
     sources: tuple[str, ...]       # containers a finished venv may be copied from
-    root: str = "/openstack"       # on the host: <root>/<container> is the container's /openstack
+    host_path: Callable[[str, str], Path]
     wait: float = 900              # for the builder to finish
     start_wait: float = 60         # for the builder to start
 
-    def _host(self, name: str, path: str) -> Path:
-        return Path(self.root) / name / Path(path).relative_to(CONTAINER_DATA)
-
     def _finished(self, name: str, path: str, digest: str) -> Path | None:
-        link = self._host(name, path)
+        link = self.host_path(name, path)
         try:
             build = link.parent / os.readlink(link)
             return build if (build / "osa-aio-venv.digest").read_text().strip() == digest else None
         except OSError:
             return None
 
+    def _copy_from(self, source: Path, path: str) -> str | None:
+        """Copy a sibling's finished venv here under its own folder name; None if that folder is
+        here already (it may be in use: install afresh instead)."""
+        build = str(Path(path).parent / source.name)
+        target = self.host_path(self.me, build)
+        if target.exists():
+            return None
+        partial = target.with_name(target.name + ".copying")
+        LocalRunner().run(sh('mkdir -p "${2%/*}" && rm -rf "$3" && cp -a "$1" "$3" && mv -T "$3" "$2"',
+                             str(source), str(target), str(partial)), timeout=900)
+        return build
+
     def copy(self, path: str, digest: str) -> str | None:
         """The venv's folder (a path in the container) once copied from a sibling; None: build it here."""
         started = time.monotonic()
-        deadline = started + self.wait
+        others = [name for name in self.sources if name != self.me]
         while True:
-            for name in self.sources:
-                source = self._finished(name, path, digest) if name != self.me else None
-                if source:
-                    target = self._host(self.me, str(Path(path).parent / source.name))
-                    if target.exists():  # that folder is here already (maybe in use): install afresh
-                        return None
-                    partial = target.with_name(target.name + ".copying")
-                    LocalRunner().run(sh('mkdir -p "${2%/*}" && rm -rf "$3" && cp -a "$1" "$3" && mv -T "$3" "$2"',
-                                         str(source), str(target), str(partial)), timeout=900)
-                    return str(Path(path).parent / source.name)
-            if self.me == self.builder or time.monotonic() > deadline:
-                return None
-            link = self._host(self.builder, path)
-            if time.monotonic() > started + self.start_wait and not list(
-                    link.parent.glob(f"{link.name}-{digest[:12]}-*")):  # the builder is not building it
+            source = next(filter(None, (self._finished(name, path, digest) for name in others)), None)
+            if source:
+                return self._copy_from(source, path)
+            waited = time.monotonic() - started
+            link = self.host_path(self.builder, path)
+            building = list(link.parent.glob(f"{link.name}-{digest[:12]}-*"))
+            if self.me == self.builder or waited > self.wait or (waited > self.start_wait and not building):
                 return None
             time.sleep(2)
 

@@ -58,10 +58,7 @@ class Browser:
             element = self.driver.find_element(By.ID, field)
             element.clear()
             element.send_keys(value)
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        self.driver.find_element(By.ID, "loginBtn").click()
-        wait.until(expected_conditions.staleness_of(old))
-        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        self._submit(self.driver.find_element(By.ID, "loginBtn"))
 
     def log_out(self) -> None:
         """As a person does: the user menu, then Sign Out (a POST form: Django 5 logs out on POST only)."""
@@ -70,6 +67,11 @@ class Browser:
                                            "[contains(@class, 'dropdown')]/a").click()
         button = wait.until(expected_conditions.element_to_be_clickable(
             (By.CSS_SELECTOR, "form[action$='/auth/logout/'] button")))
+        self._submit(button)
+
+    def _submit(self, button) -> None:
+        """Click a form's button and wait until the page it leads to has loaded."""
+        wait = WebDriverWait(self.driver, self.timeout)
         old = self.driver.find_element(By.TAG_NAME, "html")
         button.click()
         wait.until(expected_conditions.staleness_of(old))

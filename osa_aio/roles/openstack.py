@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from osa_aio import devstate
-from osa_aio.containers import DATA_ROOT
+from osa_aio.containers import host_path
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles import galera, memcached, rabbitmq
@@ -212,7 +212,7 @@ def venv_siblings(ctx: Context, spec: ApiService, name: str) -> VenvSiblings:
     targets = ctx.targets(spec.group)
     return VenvSiblings(me=name, builder=targets[0] if targets else name,
                         sources=tuple(m for m in ctx.members(spec.group) if not checkout or m != checkout.container),
-                        root=str(DATA_ROOT))
+                        host_path=host_path)
 
 
 def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
@@ -422,13 +422,12 @@ def _daemon_check(spec: ApiService, daemon: str) -> Check:
     def probe(ctx: Context) -> str:
         checkout = devstate.load().get(spec.name)
         names = [n for n in ctx.members(spec.group) if not checkout or n == checkout.container]
-        seen = []
         for name in names:
             problem = ServiceSteady(ctx.runner(name), daemon, seconds=0).check()
             if problem:
-                raise OsaAioError(f"{daemon} {problem}", file=name, hint=f"`osa-aio logs {spec.name} --container {name}`")
-            seen.append(name)
-        return f"active on {len(seen)} container{'s' if len(seen) != 1 else ''}"
+                raise OsaAioError(f"{daemon} {problem}", file=name,
+                                  hint=f"`osa-aio logs {spec.name} --container {name}`")
+        return f"active on {len(names)} container{'s' if len(names) != 1 else ''}"
     return Check(f"{daemon} running", probe)
 
 

@@ -1,4 +1,5 @@
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -116,6 +117,11 @@ def test_service_steady_fails_at_the_first_restart_with_the_daemons_last_error(m
     ServiceSteady(steady([("active", 1, 0), ("active", 9, 0)]), "heat-engine").apply()
 
 
+def on_host(root):
+    """Containers' /openstack under ``root``, as osa_aio.containers.host_path has them under /openstack."""
+    return lambda name, path: root / name / Path(path).relative_to("/openstack")
+
+
 def finished_venv(root, name, digest, build="heat-abc-1"):
     venvs = root / name / "venvs"
     (venvs / build / "bin").mkdir(parents=True)
@@ -126,7 +132,7 @@ def finished_venv(root, name, digest, build="heat-abc-1"):
 
 def test_venv_siblings_copy_a_finished_venv_and_keep_its_folder_name(tmp_path):
     finished_venv(tmp_path, "c1", "d1")
-    siblings = VenvSiblings(me="c2", builder="c1", sources=("c1", "c2"), root=str(tmp_path))
+    siblings = VenvSiblings(me="c2", builder="c1", sources=("c1", "c2"), host_path=on_host(tmp_path))
     assert siblings.copy("/openstack/venvs/heat", "d1") == "/openstack/venvs/heat-abc-1"
     copied = tmp_path / "c2" / "venvs" / "heat-abc-1"
     assert (copied / "bin" / "heat-engine").read_text() == "#!/openstack/venvs/heat-abc-1/bin/python\n"
@@ -137,11 +143,13 @@ def test_venv_siblings_copy_a_finished_venv_and_keep_its_folder_name(tmp_path):
 
 def test_venv_siblings_build_when_no_sibling_has_it(tmp_path, monkeypatch):
     finished_venv(tmp_path, "c1", "old-digest")
-    assert VenvSiblings("c1", "c1", ("c1", "c2"), root=str(tmp_path)).copy("/openstack/venvs/heat", "d1") is None
+    builder = VenvSiblings("c1", "c1", ("c1", "c2"), host_path=on_host(tmp_path))
+    assert builder.copy("/openstack/venvs/heat", "d1") is None
     # Not the builder, and the builder builds nothing: it stops waiting after start_wait.
     monkeypatch.setattr("osa_aio.steps.time.sleep", lambda _: None)
-    waiting = VenvSiblings("c2", "c1", ("c1", "c2"), root=str(tmp_path), start_wait=0)
+    waiting = VenvSiblings("c2", "c1", ("c1", "c2"), host_path=on_host(tmp_path), start_wait=0)
     assert waiting.copy("/openstack/venvs/heat", "d1") is None
     # A dev checkout's container is no source, even with the right digest.
     finished_venv(tmp_path, "c3", "d1")
-    assert VenvSiblings("c2", "c2", ("c1", "c2"), root=str(tmp_path)).copy("/openstack/venvs/heat", "d1") is None
+    alone = VenvSiblings("c2", "c2", ("c1", "c2"), host_path=on_host(tmp_path))
+    assert alone.copy("/openstack/venvs/heat", "d1") is None
