@@ -473,7 +473,7 @@ def _one_container(ctx: click.Context, config_dir: str | None, target: str) -> s
 @click.argument("service")
 @click.option("--source", type=click.Path(path_type=Path), help="The checkout to run (a host path).")
 @click.option("--container", help="Which of the service's containers (default: the first).")
-@click.option("--allow-index", is_flag=True, help="Let pip use the public index too, for what the repo lacks.")
+@click.option("--allow-index", is_flag=True, help="Let the installer (uv) use the public index too, for what the repo lacks.")
 @click.option("--restart", "do_restart", is_flag=True, help="Restart the service on the checkout (after an edit).")
 @click.option("--foreground", is_flag=True, help="Run the service in this terminal with its log; Ctrl-C stops.")
 @click.option("--off", is_flag=True, help="Back to the released code; every backend enabled.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from osa_aio import devstate, overrides
@@ -20,7 +20,7 @@ from osa_aio.inventory.query import resolve
 from osa_aio.inventory.store import save_inventory
 from osa_aio.preflight import PreflightFailed, check_lxc, check_root
 from osa_aio.repo_build import WheelsBuilt
-from osa_aio.roles import ROLES, STAGES, haproxy_services, role_for_type, wheel_sets
+from osa_aio.roles import INSTALL_WORKERS, INSTALLS_FROM, ROLES, STAGES, haproxy_services, role_for_type, wheel_sets
 from osa_aio.roles.base import Role
 from osa_aio.roles.context import Context
 from osa_aio.transport import LocalRunner
@@ -95,23 +95,53 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
 
     ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
                   wheel_sets=wheel_sets(), haproxy_services=haproxy_services(config.user_variables))
-    for stage in STAGES:
-        chosen = [role for role in stage if role in roles]
-        if not chosen:
-            continue
-        with engine.phase(" + ".join(role.name for role in chosen)):
-            with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
-                for future in [pool.submit(_deploy_role, role, ctx, len(chosen) > 1) for role in chosen]:
-                    future.result()
-        if engine.failed:
-            return names
-    if not engine.check_mode:
+    _run_stages(ctx, roles)
+    if not engine.failed and not engine.check_mode:
         _collect_garbage()
     return names
 
 
-def _deploy_role(role: Role, ctx: Context, side_by_side: bool) -> None:
-    """One role's deploy; beside others in its stage, its own time is a phase too ("- glance")."""
+def _run_stages(ctx: Context, roles: list[Role]) -> None:
+    """The stages one after the other, the roles of a stage side by side. Once the repo is served
+    (INSTALLS_FROM), every later role's install runs ahead in the background, in stage order, so
+    venvs build while galera, rabbitmq and keystone come up; a role's deploy waits for its install."""
+    installs: dict[Role, Future] = {}
+    with ThreadPoolExecutor(max_workers=INSTALL_WORKERS) as ahead:
+        try:
+            for index, stage in enumerate(STAGES):
+                if index == INSTALLS_FROM:
+                    installs = {role: ahead.submit(_install_role, role, ctx) for later in STAGES[index:]
+                                for role in later if role in roles and role.install}
+                chosen = [role for role in stage if role in roles]
+                if not chosen:
+                    continue
+                with ctx.engine.phase(" + ".join(role.name for role in chosen)):
+                    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+                        for future in [pool.submit(_deploy_role, role, ctx, installs.get(role), len(chosen) > 1)
+                                       for role in chosen]:
+                            future.result()
+                if ctx.engine.failed:
+                    return
+        finally:
+            for future in installs.values():  # a failed stage: what has not begun never will
+                future.cancel()
+
+
+def _install_role(role: Role, ctx: Context) -> bool:
+    with ctx.engine.phase(f"install {role.name} (ahead)"):
+        return role.install(ctx)
+
+
+def _deploy_role(role: Role, ctx: Context, install: Future | None, side_by_side: bool) -> None:
+    """One role's install (its own, or the one ahead: waited for) and deploy; beside others in its
+    stage, its own time is a phase too ("- glance")."""
+    if install is None and role.install is not None:
+        with ctx.engine.phase(f"install {role.name}"):
+            installed = role.install(ctx)
+    else:
+        installed = install is None or install.result()
+    if not installed:
+        return
     if not side_by_side:
         role.deploy(ctx)
         return

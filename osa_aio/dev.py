@@ -22,7 +22,7 @@ from osa_aio.inventory.query import resolve
 from osa_aio.roles import ROLES
 from osa_aio.roles.base import DevSpec, Role
 from osa_aio.roles.context import Context, saved_context
-from osa_aio.steps import HttpAnswers, ServiceSteady
+from osa_aio.steps import HttpAnswers, InstallerPresent, ServiceSteady, installer_argv
 from osa_aio.transport import LxcAttachRunner
 
 Say = Callable[[str], None]
@@ -80,12 +80,11 @@ def _container(ctx: Context, role: Role, container: str | None) -> str:
     return names[0]
 
 
-def _pip(ctx: Context, dev: DevSpec, editable: str, allow_index: bool) -> list[str]:
-    """pip install -e from the private repo (and, with --allow-index, PyPI too)."""
-    index = [] if allow_index else ["--no-index"]
-    return [f"{dev.venv}/bin/pip", "install", "--quiet", "--disable-pip-version-check", *index,
-            "--trusted-host", ctx.internal_vip, "--find-links", f"{ctx.repo_url}/",
-            "--constraint", f"{ctx.repo_url}/upper-constraints.txt", "--editable", editable]
+def _install(ctx: Context, dev: DevSpec, editable: str, allow_index: bool) -> list[str]:
+    """The checkout installed editable into the service's venv, its dependencies from the private
+    repo (and, with --allow-index, PyPI too)."""
+    return installer_argv(f"{dev.venv}/bin/python", f"{ctx.repo_url}/", ctx.repo_constraints,
+                          *([] if allow_index else ["--no-index"]), "--editable", editable)
 
 
 def _restart_service(ctx: Context, role: Role, name: str, engine: Engine) -> None:
@@ -133,8 +132,9 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
         raise OsaAioError("the container could not take the checkout", file=name, hint="see the lines above")
     runner = LxcAttachRunner(name)
     say(f"{name}: installing the checkout into {dev.venv}")
-    runner.run(_pip(ctx, dev, checkouts[service].mount_point, allow_index), timeout=1800,
-               env={"PBR_VERSION": dev.version, "PIP_CONFIG_FILE": "/dev/null"})
+    engine.run(role.name, name, [InstallerPresent(runner, f"{ctx.repo_url}/")])
+    runner.run(_install(ctx, dev, checkouts[service].mount_point, allow_index), timeout=1800,
+               env={"PBR_VERSION": dev.version})
     for command in dev.sync:
         runner.run(list(command), timeout=900)
     _restart_service(ctx, role, name, engine)

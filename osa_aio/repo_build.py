@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,21 @@ def conflict_lines(pip_output: str) -> list[str]:
     return keep or [line for line in lines if line.startswith("ERROR")][-3:]
 
 
+_BUILD_VENV_LOCK = threading.Lock()
+
+
+def build_venv(runner: Runner) -> Path:
+    """The host's venv that builds wheels, made once: the sets build side by side, and one of
+    them must not run a pip the other is still installing (its marker is written last)."""
+    ready = BUILD_VENV / "osa-aio.ready"
+    with _BUILD_VENV_LOCK:
+        if not ready.exists():
+            shutil.rmtree(BUILD_VENV, ignore_errors=True)
+            runner.run([SYSTEM_PYTHON, "-m", "venv", str(BUILD_VENV)])
+            ready.write_text("")
+    return BUILD_VENV
+
+
 @dataclass
 class WheelsBuilt:
     """Every wheel one service needs, pinned by the 2026.2 upper-constraints, in the cache."""
@@ -107,8 +123,7 @@ class WheelsBuilt:
         return None if (self.target / MARKER).exists() else "not built"
 
     def apply(self) -> None:
-        if not (BUILD_VENV / "bin" / "pip").exists():
-            self.runner.run([SYSTEM_PYTHON, "-m", "venv", str(BUILD_VENV)])
+        build_venv(self.runner)
         work = self.target.with_name(self.target.name + ".building")
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from osa_aio.roles import (galera, glance, haproxy, heat, horizon, keystone, memcached, placement, rabbitmq, repo,
                            utility)
 from osa_aio.roles.base import Role
+from osa_aio.steps import INSTALLER_PACKAGE
 
 # Stages run one after the other; the roles inside a stage run in parallel.
 STAGES: list[list[Role]] = [
@@ -21,9 +22,14 @@ STAGES: list[list[Role]] = [
     [utility.ROLE],
 ]
 ROLES: dict[str, Role] = {role.name: role for stage in STAGES for role in stage}
+# From this stage on the repo serves the wheels through the VIP: the installs of it and of every
+# later stage (Role.install) begin then, INSTALL_WORKERS at a time, and run beside the stages.
+INSTALLS_FROM = STAGES.index([galera.ROLE, rabbitmq.ROLE, memcached.ROLE])
+INSTALL_WORKERS = 2
 
-# Built into the repo too, so a dev checkout builds (pip's build isolation) with no public index.
-BUILD_TOOLS = ("pbr", "setuptools", "wheel")
+# Built into the repo too, so a dev checkout builds (build isolation) with no public index; and
+# the containers' venv installer.
+TOOLS = ("pbr", "setuptools", "wheel", INSTALLER_PACKAGE)
 
 
 def role_for_type(container_type: str) -> Role | None:
@@ -43,14 +49,14 @@ def haproxy_services(user_variables: Mapping[str, Any] | None = None) -> tuple:
 def wheel_sets() -> dict[str, tuple[str, ...]]:
     """service -> the packages of its venv, each set resolved on its own (osa_aio.repo_build);
     the utility container's client venv also gets every role's client packages. The build tools
-    are a set of their own."""
+    and the installer are a set of their own."""
     clients = tuple(pkg for role in ROLES.values() for pkg in role.client_packages)
     sets = {}
     for role in ROLES.values():
         packages = role.python_packages + (clients if role is utility.ROLE else ())
         if packages:
             sets[role.name] = tuple(dict.fromkeys(packages))
-    sets["build-tools"] = BUILD_TOOLS
+    sets["tools"] = TOOLS
     return sets
 
 

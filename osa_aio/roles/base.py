@@ -49,6 +49,9 @@ class Role:
 
     name: str
     deploy: Callable[["Context"], None]
+    # What needs only its containers and the repo (packages, venv, config files, units): run ahead of
+    # its stage, beside the stages before it (osa_aio.deploy); False when a step failed.
+    install: Callable[["Context"], bool] | None = None
     group: str = ""                          # the inventory group of its containers
     container_type: str | None = None        # None: it runs on the host (haproxy)
     packages: tuple[str, ...] = ()           # apt packages in its container image

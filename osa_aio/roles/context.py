@@ -14,6 +14,7 @@ from osa_aio.errors import ConfigError
 from osa_aio.host import primary_address
 from osa_aio.inventory.query import group_members
 from osa_aio.inventory.store import load_inventory
+from osa_aio.steps import InstallerPresent, PythonVenv, VenvSiblings
 from osa_aio.transport import LocalRunner, LxcAttachRunner
 
 REPO_PORT = 8181
@@ -71,6 +72,19 @@ class Context:
     @property
     def repo_url(self) -> str:
         return f"http://{self.internal_vip}:{REPO_PORT}"
+
+    @property
+    def repo_constraints(self) -> str:
+        return f"{self.repo_url}/upper-constraints.txt"
+
+    def venv_steps(self, name: str, path: str, packages: tuple[str, ...], notify: tuple[str, ...] = (),
+                   siblings: VenvSiblings | None = None) -> list:
+        """A venv of ``packages`` at ``path`` in container ``name``, from the private repo: the
+        installer first, then the venv."""
+        runner = self.runner(name)
+        return [InstallerPresent(runner, f"{self.repo_url}/"),
+                PythonVenv(runner, path, packages, f"{self.repo_url}/", self.repo_constraints, notify=notify,
+                           siblings=siblings)]
 
 
 def saved_context(config_dir, engine: Engine | None = None) -> Context:

@@ -28,7 +28,7 @@ from osa_aio.roles import galera, memcached, rabbitmq
 from osa_aio.roles.base import Check, DevSpec, Role, knob_values
 from osa_aio.roles.catalog import REGION, CatalogEntry, CatalogRegistered, Keystone, catalog_problem
 from osa_aio.roles.context import Context
-from osa_aio.steps import (DAEMON_RELOAD, Directory, FileContent, FileCopied, HttpAnswers, Packages, PythonVenv,
+from osa_aio.steps import (DAEMON_RELOAD, Directory, FileContent, FileCopied, HttpAnswers, Packages,
                            ServiceRunning, ServiceSteady, SystemdReloaded, SystemUser, VenvSiblings, mark_pending, sh)
 from osa_aio.templates import render
 from osa_aio.transport import Runner
@@ -236,8 +236,7 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
         Directory(runner, f"/var/log/{spec.name}", 0o750, spec.name),
         *[Directory(runner, path, mode, spec.name) for path, mode in spec.dirs],
         *[FileContent(runner, path, content, notify=restart) for path, content in spec.files],
-        PythonVenv(runner, spec.venv, spec.venv_packages, f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt",
-                   notify=restart, siblings=venv_siblings(ctx, spec, name)),
+        *ctx.venv_steps(name, spec.venv, spec.venv_packages, notify=restart, siblings=venv_siblings(ctx, spec, name)),
         # Copied from the released venv: a dev checkout installed editable brings no data files.
         *[FileCopied(runner, f"{spec.venv}/{source}", target, notify=restart) for source, target in spec.venv_files],
         config(spec.config, render(f"{spec.name}/{spec.config}", **values)),
@@ -337,20 +336,27 @@ class SchemaSynced:
         self.runner.run(sh('echo "$1" > "$2"', self.digest(), self.marker))
 
 
-def deploy(ctx: Context, spec: ApiService) -> None:
+def install(ctx: Context, spec: ApiService) -> bool:
+    """Each container's packages, venv, config files, units and build: they need only the repo, so
+    they run ahead, while the database and keystone come up (osa_aio.deploy)."""
     targets = ctx.targets(spec.group)
-    if not targets:
-        return
     if (spec.database_names and not ctx.members(galera.GROUP)) or (spec.messaging and not ctx.members(rabbitmq.GROUP)):
         raise OsaAioError(f"{spec.name} needs galera and rabbitmq containers in the inventory",
                           hint="add shared_infra_hosts with galera_container and rabbit_mq_container")
+    return ctx.engine.run_parallel(spec.name, [(name, node_steps(ctx, spec, name)) for name in targets])
+
+
+def deploy(ctx: Context, spec: ApiService) -> None:
+    """After install: the database and queue, the schema and what is made once, the units running,
+    the VIP and the catalog."""
+    targets = ctx.targets(spec.group)
+    if not targets:
+        return
     prerequisites = [galera.database_ready(ctx, db, spec.name, ctx.secret(spec.db_password_key))
                      for db in spec.database_names]
     if spec.messaging:
         prerequisites += rabbitmq.ensure_user(ctx, spec.name, spec.name, ctx.secret(spec.rabbit_password_key))
     if prerequisites and not ctx.engine.run(spec.name, "database and queue", prerequisites):
-        return
-    if not ctx.engine.run_parallel(spec.name, [(name, node_steps(ctx, spec, name)) for name in targets]):
         return
     once = []
     if spec.db_sync:
@@ -446,6 +452,7 @@ def api_role(spec: ApiService) -> Role:
     return Role(
         name=spec.name,
         deploy=lambda ctx: deploy(ctx, spec),
+        install=lambda ctx: install(ctx, spec),
         group=spec.group,
         container_type=spec.container_type,
         packages=spec.image_packages,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from osa_aio.roles.base import Role
 from osa_aio.roles.catalog import REGION
 from osa_aio.roles.context import Context
-from osa_aio.steps import Command, Directory, FileContent, Packages, PythonVenv
+from osa_aio.steps import Command, Directory, FileContent, Packages
 from osa_aio.templates import render
 
 NAME = "utility"
@@ -25,13 +25,14 @@ def openrc(ctx: Context) -> str:
                   region=REGION)
 
 
-def deploy(ctx: Context) -> None:
+def install(ctx: Context) -> bool:
+    """All of it needs only the repo: it runs ahead, beside the stages before it (osa_aio.deploy)."""
     jobs = []
     for name in ctx.targets(GROUP):
         runner = ctx.runner(name)
         jobs.append((name, [
             Packages(runner, PACKAGES),
-            PythonVenv(runner, VENV, ctx.wheel_sets[NAME], f"{ctx.repo_url}/", f"{ctx.repo_url}/upper-constraints.txt"),
+            *ctx.venv_steps(name, VENV, ctx.wheel_sets[NAME]),
             Command(runner, "openstack on the PATH", ["ln", "-sf", f"{VENV}/bin/openstack", "/usr/local/bin/openstack"],
                     unless=["test", "-L", "/usr/local/bin/openstack"]),
             FileContent(runner, "/root/openrc", openrc(ctx), mode=0o600),
@@ -40,9 +41,13 @@ def deploy(ctx: Context) -> None:
                 "utility/clouds.yaml", vip=ctx.internal_vip, password=ctx.secret("keystone_auth_admin_password"),
                 region=REGION), mode=0o600),
         ]))
-    ctx.engine.run_parallel(NAME, jobs)
+    return ctx.engine.run_parallel(NAME, jobs)
 
 
-ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
+def deploy(ctx: Context) -> None:
+    """Nothing is left once installed: the client reads keystone only when a person runs it."""
+
+
+ROLE = Role(NAME, deploy, install=install, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
             python_packages=PYTHON_PACKAGES, secrets=SECRETS, start_order=90, venv=VENV,
             profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1})

@@ -6,6 +6,7 @@ import re
 import urllib.request
 from pathlib import Path
 
+from osa_aio.steps import INSTALLER
 from osa_aio.transport import LxcAttachRunner
 from tests.integration.conftest import openstack, verify_rows
 
@@ -80,5 +81,5 @@ def test_python_packages_come_only_from_the_private_repo(aio):
                             "import importlib.metadata as m; print(m.version('keystone'))"]).stdout.strip()
     assert version == "30.0.0"
     log = open("/var/log/osa-aio/osa-aio.log").read()
-    installs = [line for line in log.splitlines() if "/bin/pip install" in line and "$ " in line]
+    installs = [line for line in log.splitlines() if f"{INSTALLER} pip install" in line and "$ " in line]
     assert installs and all("--no-index" in line and f"http://{VIP}:8181/" in line for line in installs)

@@ -1,3 +1,4 @@
+import io
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -70,7 +71,6 @@ def test_summary_has_group_and_phase_tables():
 
 
 def test_on_a_terminal_changes_go_to_the_live_rows_and_failures_and_phases_are_lines():
-    import io
 
     out = io.StringIO()
     engine = Engine(console=Console(file=out, force_terminal=True, width=200))
@@ -91,7 +91,6 @@ def test_on_a_terminal_changes_go_to_the_live_rows_and_failures_and_phases_are_l
 
 
 def test_the_live_row_of_a_group_shows_steps_done_of_known_and_the_running_step():
-    import io
     import threading
 
     engine = Engine(console=Console(file=io.StringIO(), force_terminal=True, width=200))
@@ -127,10 +126,50 @@ def test_the_live_row_of_a_group_shows_steps_done_of_known_and_the_running_step(
 
 
 def test_without_a_terminal_every_change_is_a_plain_line():
-    import io
 
     out = io.StringIO()
     engine = Engine(console=Console(file=out, force_terminal=False, width=200))
     with engine.phase("x"):
         engine.run("g", "c1", [FakeStep("made")])
     assert out.getvalue().splitlines() == ["     changed  c1  made: missing"]
+
+
+def test_installs_run_ahead_beside_earlier_stages_and_each_deploy_waits_for_its_own(monkeypatch):
+    import threading
+    from types import SimpleNamespace
+
+    from osa_aio import deploy
+    from osa_aio.roles.base import Role
+
+    events, infra_may_finish = [], threading.Event()
+
+    def deploy_of(name, wait=None):
+        def run(ctx):
+            if wait is not None:
+                assert wait.wait(10), f"{name}: the installs did not run beside it"
+            events.append(f"deploy {name}")
+        return run
+
+    def install_of(name, ok=True, then=None):
+        def run(ctx):
+            events.append(f"install {name}")
+            if then is not None:
+                then.set()
+            return ok
+        return run
+
+    repo = Role("repo", deploy_of("repo"), install=install_of("repo"))
+    infra = Role("infra", deploy_of("infra", wait=infra_may_finish))
+    api = Role("api", deploy_of("api"), install=install_of("api", then=infra_may_finish))
+    broken = Role("broken", deploy_of("broken"), install=install_of("broken", ok=False))
+    monkeypatch.setattr(deploy, "STAGES", [[repo], [infra], [api, broken]])
+    monkeypatch.setattr(deploy, "INSTALLS_FROM", 1)
+    engine = Engine(console=Console(file=io.StringIO()))
+    deploy._run_stages(SimpleNamespace(engine=engine), [repo, infra, api, broken])
+    # The repo's stage comes before INSTALLS_FROM: its install runs inline, then its deploy.
+    assert events[:2] == ["install repo", "deploy repo"]
+    # api's install ran while infra's deploy waited for it; api deployed after; broken never deployed.
+    assert events.index("install api") < events.index("deploy infra") < events.index("deploy api")
+    assert "install broken" in events and "deploy broken" not in events
+    assert [name for name, _ in engine.phases][:2] == ["repo", "install repo"]
+    assert "install api (ahead)" in [name for name, _ in engine.phases]

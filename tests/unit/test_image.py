@@ -69,6 +69,7 @@ def test_wheels_of_a_service_whose_requirements_conflict_name_it_and_the_pins(tm
     monkeypatch.setattr(repo_build, "BUILD_VENV", tmp_path / "venv")
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "venv" / "bin" / "pip").write_text("")
+    (tmp_path / "venv" / "osa-aio.ready").write_text("")  # made by an earlier run
     pip_says = ("ERROR: Cannot install openstack-heat==27.0.1 because these package versions have conflicting "
                 "dependencies.\n\nThe conflict is caused by:\n    openstack-heat 27.0.1 depends on "
                 "oslo.versionedobjects>=3.12.0\n    The user requested (constraint) oslo.versionedobjects===3.11.0\n"

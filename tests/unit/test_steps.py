@@ -1,4 +1,5 @@
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,56 @@ def test_venv_siblings_build_when_no_sibling_has_it(tmp_path, monkeypatch):
     finished_venv(tmp_path, "c3", "d1")
     alone = VenvSiblings("c2", "c2", ("c1", "c2"), host_path=on_host(tmp_path))
     assert alone.copy("/openstack/venvs/heat", "d1") is None
+
+
+@pytest.fixture
+def repo_listing(tmp_path):
+    """A folder served over HTTP on loopback, listed as the repo's nginx lists it (href="name")."""
+    import functools
+    import http.server
+    import threading
+    served = tmp_path / "repo"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_the_installer_is_the_binary_in_the_repos_uv_wheel(repo_listing, tmp_path):
+    import zipfile
+    from osa_aio.steps import _FETCH_INSTALLER, INSTALLER_VERSION
+    from osa_aio.transport import LocalRunner
+    served, url = repo_listing
+    for version, body in ((INSTALLER_VERSION, b"#!/bin/sh\necho uv\n"), ("0.0.1", b"old")):
+        with zipfile.ZipFile(served / f"uv-{version}-py3-none-manylinux_2_17_x86_64.whl", "w") as wheel:
+            wheel.writestr(f"uv-{version}.data/scripts/uv", body)
+            wheel.writestr(f"uv-{version}.dist-info/METADATA", "Name: uv\n")
+    target = tmp_path / "uv"
+    LocalRunner().run(["python3", "-c", _FETCH_INSTALLER, url, INSTALLER_VERSION, str(target)])
+    assert target.read_bytes() == b"#!/bin/sh\necho uv\n" and os.access(target, os.X_OK)
+    assert not list(tmp_path.glob("uv.new"))
+    failed = LocalRunner().run(["python3", "-c", _FETCH_INSTALLER, url, "9.9.9", str(tmp_path / "none")], check=False)
+    assert failed.rc != 0 and "no uv-9.9.9 wheel" in failed.stderr and not (tmp_path / "none").exists()
+
+
+def test_installer_present_reads_its_version():
+    from osa_aio.steps import INSTALLER, INSTALLER_VERSION, InstallerPresent
+    assert InstallerPresent(FakeRunner({(INSTALLER,): (127, "")}), "http://r/").check() == "absent"
+    assert InstallerPresent(FakeRunner({(INSTALLER,): (0, f"uv {INSTALLER_VERSION}\n")}), "http://r/").check() is None
+    assert InstallerPresent(FakeRunner({(INSTALLER,): (0, "uv 0.0.1\n")}), "http://r/").check() == "is uv 0.0.1"
+
+
+def test_a_venv_is_installed_by_uv_from_the_repo_alone_and_compiled():
+    from osa_aio.steps import INSTALLER, PythonVenv
+    runner = FakeRunner(default=(0, ""))
+    PythonVenv(runner, "/openstack/venvs/heat", ("openstack-heat==27.0.1",), "http://vip:8181/",
+               "http://vip:8181/upper-constraints.txt").apply()
+    [install] = [argv for argv in runner.calls if argv[0] == INSTALLER]
+    assert install[1:3] == ["pip", "install"] and install[-1] == "openstack-heat==27.0.1"
+    for flag in ("--no-index", "--compile-bytecode", "--no-config"):
+        assert flag in install
+    assert install[install.index("--find-links") + 1] == "http://vip:8181/"
+    assert install[install.index("--python") + 1].startswith("/openstack/venvs/heat-")
