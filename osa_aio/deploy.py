@@ -77,7 +77,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         if any(role.name == "repo" for role in roles):
             jobs += [(f"wheels {service}", [WheelsBuilt(service, packages)])
                      for service, packages in wheel_sets().items()]
-        engine.run_parallel("images", jobs, workers=3)
+        engine.run_parallel("images", jobs, workers=4)
     if engine.failed:
         return names
 

@@ -63,28 +63,47 @@ def test_base_image_is_rebuilt_only_when_asked_or_when_the_recipe_changed(tmp_pa
 def test_wheels_of_a_service_whose_requirements_conflict_name_it_and_the_pins(tmp_path, monkeypatch):
     from osa_aio import repo_build
     from osa_aio.repo_build import RequirementsConflict, WheelsBuilt
+    from osa_aio.steps import INSTALLER_VERSION
     from tests.fakes import FakeRunner
 
     monkeypatch.setattr(repo_build, "WHEEL_CACHE", tmp_path / "wheels")
     monkeypatch.setattr(repo_build, "BUILD_VENV", tmp_path / "venv")
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    (tmp_path / "venv" / "bin" / "pip").write_text("")
-    (tmp_path / "venv" / "osa-aio.ready").write_text("")  # made by an earlier run
-    pip_says = ("ERROR: Cannot install openstack-heat==27.0.1 because these package versions have conflicting "
-                "dependencies.\n\nThe conflict is caused by:\n    openstack-heat 27.0.1 depends on "
-                "oslo.versionedobjects>=3.12.0\n    The user requested (constraint) oslo.versionedobjects===3.11.0\n"
-                "\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io/\n")
-    runner = FakeRunner({(str(tmp_path / "venv" / "bin" / "pip"), "wheel"): (1, pip_says)})
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / "osa-aio.ready").write_text(INSTALLER_VERSION)  # made by an earlier run
+    uv_says = ("error: No solution found when resolving dependencies\n"
+               "  cause: Because openstack-heat>=27.0.1 depends on oslo-versionedobjects>=3.12.0 and "
+               "oslo-versionedobjects==3.11.0, we can conclude that openstack-heat>=27.0.1 cannot be used.\n"
+               "         And because you require openstack-heat==27.0.1, we can conclude that your requirements "
+               "are unsatisfiable.\n")
+    runner = FakeRunner({(str(tmp_path / "venv" / "bin" / "uv"), "pip", "compile"): (1, uv_says)})
     step = WheelsBuilt("heat", ("openstack-heat==27.0.1",), runner=runner)
     assert step.check() == "not built"
     import pytest
     with pytest.raises(RequirementsConflict) as caught:
         step.apply()
     message = str(caught.value)
-    assert "heat's requirements (openstack-heat==27.0.1) conflict with the upper-constraints" in message
-    assert "openstack-heat 27.0.1 depends on oslo.versionedobjects>=3.12.0" in message
-    assert "The user requested (constraint) oslo.versionedobjects===3.11.0" in message
+    assert "heat's requirements (openstack-heat==27.0.1) conflict with the upper-constraints: Because " in message
+    assert "openstack-heat>=27.0.1 depends on oslo-versionedobjects>=3.12.0 and oslo-versionedobjects==3.11.0" \
+        in message and "\n" not in message.split(": ", 1)[1]
     assert not list((tmp_path / "wheels").glob("*"))  # nothing half-built is left
+
+
+def test_the_best_wheel_for_the_containers_is_picked_else_the_sdist_is_built():
+    from osa_aio.repo_build import picks, wheel_rank
+    tags = {tag: rank for rank, tag in enumerate(["cp311-cp311-manylinux_2_17_x86_64", "cp311-abi3-manylinux_2_17_x86_64",
+                                                  "py3-none-manylinux_2_17_x86_64", "py3-none-any"])}
+    assert wheel_rank("cffi-2.1.1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", tags) == 0
+    assert wheel_rank("cffi-2.1.1-cp312-cp312-manylinux_2_17_x86_64.whl", tags) is None
+    assert wheel_rank("x-1-1build-py2.py3-none-any.whl", tags) == 3
+    lock = {"packages": [
+        {"name": "cn", "version": "3.5.0", "wheels": [
+            {"url": "https://f/cn-3.5.0-py3-none-any.whl", "hashes": {"sha256": "b"}},
+            {"url": "https://f/cn-3.5.0-cp311-cp311-manylinux_2_17_x86_64.whl", "hashes": {"sha256": "a"}},
+            {"url": "https://f/cn-3.5.0-cp311-cp311-win_amd64.whl", "hashes": {"sha256": "c"}}]},
+        {"name": "simplegeneric", "version": "0.8.1", "sdist": {"url": "https://f/simplegeneric-0.8.1.zip"}}]}
+    chosen = picks(lock, tags)
+    assert [(p.name, p.sha256) for p in chosen] == [("cn", "a"), ("simplegeneric", None)]
+    assert chosen[0].url.endswith("cp311-cp311-manylinux_2_17_x86_64.whl") and chosen[1].url is None
 
 
 def test_container_types_with_the_same_packages_share_one_image():

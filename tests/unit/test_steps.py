@@ -207,3 +207,21 @@ def test_a_venv_is_installed_by_uv_from_the_repo_alone_and_compiled():
         assert flag in install
     assert install[install.index("--find-links") + 1] == "http://vip:8181/"
     assert install[install.index("--python") + 1].startswith("/openstack/venvs/heat-")
+
+
+def test_a_fetched_wheel_is_kept_once_checked_and_linked_into_each_set(repo_listing, tmp_path):
+    from osa_aio.repo_build import Pick, fetch
+    served, url = repo_listing
+    (served / "a-1-py3-none-any.whl").write_bytes(b"wheel")
+    good = Pick("a", "1", url + "a-1-py3-none-any.whl", hashlib.sha256(b"wheel").hexdigest())
+    pool, one, two = tmp_path / "pool", tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    fetch(good, pool, one)
+    (served / "a-1-py3-none-any.whl").unlink()  # the second set takes it from the pool
+    fetch(good, pool, two)
+    assert (two / "a-1-py3-none-any.whl").read_bytes() == b"wheel"
+    assert (one / "a-1-py3-none-any.whl").stat().st_ino == (pool / "a-1-py3-none-any.whl").stat().st_ino
+    (served / "b-1-py3-none-any.whl").write_bytes(b"tampered")
+    with pytest.raises(OsaAioError, match="does not match the sha256"):
+        fetch(Pick("b", "1", url + "b-1-py3-none-any.whl", hashlib.sha256(b"wheel").hexdigest()), pool, one)
+    assert sorted(p.name for p in pool.iterdir()) == ["a-1-py3-none-any.whl"]
