@@ -24,7 +24,7 @@ from osa_aio.inventory.query import containers
 from osa_aio.transport import Runner
 
 NAMESPACES = ("mnt", "uts", "ipc", "pid", "net", "cgroup")
-COMMANDS = ("ip", "iptables", "debootstrap", "chroot", "lxc-start")
+COMMANDS = ("ip", "iptables", "mmdebstrap", "chroot", "lxc-start")
 DEFAULT_MEMORY_MB = 256
 DEFAULT_DISK_MB = 512
 BASE_IMAGE_DISK_MB = 1024

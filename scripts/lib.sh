@@ -3,7 +3,7 @@
 
 HOST_PACKAGES=(
   python3 python3-venv python3-dev gcc pkg-config   # the venv, and building python-lxc
-  lxc lxc-dev debootstrap                           # containers and the base image
+  lxc lxc-dev mmdebstrap                            # containers and the base image
   iptables iproute2 rsync curl ca-certificates      # host networking, NAT, copying, checks
 )
 
