@@ -377,7 +377,7 @@ class InstallerPresent:
 @dataclass
 class PythonVenv:
     """A venv with these packages, installed by uv (InstallerPresent before it) only from the
-    private repo (no public index), byte-compiled as the service user cannot write its caches.
+    private repo (no public index), byte-compiled (the service user cannot write its caches).
 
     ``path`` is a symlink to the venv built for the current digest (``<path>-<digest>``): a new
     venv is built aside and swapped in when complete, never removed or changed under a running
@@ -392,6 +392,7 @@ class PythonVenv:
     constraints: str
     notify: tuple[str, ...] = ()
     siblings: "VenvSiblings | None" = None
+    compile: bool = True  # False: its user (root) writes Python's byte-code caches itself
 
     @property
     def name(self) -> str:
@@ -416,7 +417,8 @@ class PythonVenv:
             build = f"{self.path}-{self.digest()[:12]}-{int(time.time())}"
             self.runner.run(["python3", "-m", "venv", build])
             self.runner.run(installer_argv(f"{build}/bin/python", self.find_links, self.constraints, "--no-index",
-                                           "--compile-bytecode", *self.packages), timeout=1800)
+                                           *(["--compile-bytecode"] if self.compile else []), *self.packages),
+                            timeout=1800)
             put(self.runner, f"{build}/osa-aio-venv.digest", self.digest() + "\n")
         # Swap: the link is replaced in one rename. A venv from before links (a folder at ``path``)
         # is moved aside first. Then every older build goes but the one just replaced.
@@ -459,7 +461,9 @@ class VenvSiblings:
         if target.exists():
             return None
         partial = target.with_name(target.name + ".copying")
-        LocalRunner().run(sh('mkdir -p "${2%/*}" && rm -rf "$3" && cp -a "$1" "$3" && mv -T "$3" "$2"',
+        # Hard links, not copies: nothing writes a venv's files in place (an install, a byte-code
+        # cache, a dev checkout's editable install each write new files), so containers share them.
+        LocalRunner().run(sh('mkdir -p "${2%/*}" && rm -rf "$3" && cp -al "$1" "$3" && mv -T "$3" "$2"',
                              str(source), str(target), str(partial)), timeout=900)
         return build
 

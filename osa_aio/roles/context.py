@@ -78,13 +78,13 @@ class Context:
         return f"{self.repo_url}/upper-constraints.txt"
 
     def venv_steps(self, name: str, path: str, packages: tuple[str, ...], notify: tuple[str, ...] = (),
-                   siblings: VenvSiblings | None = None) -> list:
+                   siblings: VenvSiblings | None = None, compile: bool = True) -> list:
         """A venv of ``packages`` at ``path`` in container ``name``, from the private repo: the
         installer first, then the venv."""
         runner = self.runner(name)
         return [InstallerPresent(runner, f"{self.repo_url}/"),
                 PythonVenv(runner, path, packages, f"{self.repo_url}/", self.repo_constraints, notify=notify,
-                           siblings=siblings)]
+                           siblings=siblings, compile=compile)]
 
 
 def saved_context(config_dir, engine: Engine | None = None) -> Context:

@@ -32,7 +32,7 @@ def install(ctx: Context) -> bool:
         runner = ctx.runner(name)
         jobs.append((name, [
             Packages(runner, PACKAGES),
-            *ctx.venv_steps(name, VENV, ctx.wheel_sets[NAME]),
+            *ctx.venv_steps(name, VENV, ctx.wheel_sets[NAME], compile=False),  # root runs the client
             Command(runner, "openstack on the PATH", ["ln", "-sf", f"{VENV}/bin/openstack", "/usr/local/bin/openstack"],
                     unless=["test", "-L", "/usr/local/bin/openstack"]),
             FileContent(runner, "/root/openrc", openrc(ctx), mode=0o600),

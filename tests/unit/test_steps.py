@@ -137,6 +137,9 @@ def test_venv_siblings_copy_a_finished_venv_and_keep_its_folder_name(tmp_path):
     assert siblings.copy("/openstack/venvs/heat", "d1") == "/openstack/venvs/heat-abc-1"
     copied = tmp_path / "c2" / "venvs" / "heat-abc-1"
     assert (copied / "bin" / "heat-engine").read_text() == "#!/openstack/venvs/heat-abc-1/bin/python\n"
+    # Linked, not copied: the two containers share the files.
+    source = tmp_path / "c1" / "venvs" / "heat-abc-1" / "bin" / "heat-engine"
+    assert (copied / "bin" / "heat-engine").stat().st_ino == source.stat().st_ino
     assert not list((tmp_path / "c2" / "venvs").glob("*.copying"))
     # The folder is there already (it may run): install afresh rather than replace it.
     assert siblings.copy("/openstack/venvs/heat", "d1") is None
