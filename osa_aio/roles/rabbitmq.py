@@ -123,7 +123,7 @@ def running_member(ctx: Context) -> str:
 @dataclass
 class UserReady:
     """A vhost, and a user with this password and full rights on it (a service's queue). Read
-    with two rabbitmqctl calls (each one starts an Erlang VM: about half a second)."""
+    with two rabbitmqctl calls side by side (each one starts an Erlang VM: about half a second)."""
 
     runner: Runner
     vhost: str
@@ -135,12 +135,18 @@ class UserReady:
         return f"rabbitmq vhost {self.vhost} and user {self.user}"
 
     def _missing(self) -> list[str]:
-        found = self.runner.run(["rabbitmqctl", "list_permissions", "--silent", "-p", self.vhost], check=False)
+        # Both asked at once: each call is an Erlang VM starting, and a no-op run waits for them.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            listing = pool.submit(self.runner.run, ["rabbitmqctl", "list_permissions", "--silent", "-p", self.vhost],
+                                  check=False)
+            login = pool.submit(self.runner.run, ["rabbitmqctl", "authenticate_user", self.user, self.password],
+                                check=False)
+            found, authenticated = listing.result(), login.result().rc == 0
         if found.rc != 0:
             return ["vhost", "user", "password", "permissions"]
         rights = {line.split("\t")[0]: line.split("\t")[1:] for line in found.stdout.splitlines() if "\t" in line}
         missing = [] if rights.get(self.user) == [".*", ".*", ".*"] else ["permissions"]
-        if self.runner.run(["rabbitmqctl", "authenticate_user", self.user, self.password], check=False).rc != 0:
+        if not authenticated:
             missing.insert(0, "user or password")
         return missing
 
