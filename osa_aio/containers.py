@@ -25,15 +25,15 @@ SNAPSHOT_DATA = Path("/var/lib/osa-aio/snapshots")  # the /openstack data of eac
 LOG_ROOT = DATA_ROOT / "log"
 DATA_MOUNT = "openstack"   # /openstack/<name> on the host is /openstack in the container
 LOG_MOUNT = "var/log"      # /openstack/log/<name> on the host is the container's /var/log
+AUTOSTART_GROUPS = ("onboot", "openstack")
+DEFAULT_START_ORDER = 70  # lxc.start.order of a type no role declares (lower starts earlier)
+START_TIMEOUT = 30
+CONFIG_FORMAT = 2  # bump when the way a spec becomes LXC config changes: containers get reconfigured
 
 
 def host_path(name: str, path: str) -> Path:
     """Where a path under a container's /openstack is on the host."""
     return DATA_ROOT / name / Path(path).relative_to(f"/{DATA_MOUNT}")
-AUTOSTART_GROUPS = ("onboot", "openstack")
-DEFAULT_START_ORDER = 70  # lxc.start.order of a type no role declares (lower starts earlier)
-START_TIMEOUT = 30
-CONFIG_FORMAT = 2  # bump when the way a spec becomes LXC config changes: containers get reconfigured
 
 
 @dataclass(frozen=True)

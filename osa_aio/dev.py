@@ -83,7 +83,7 @@ def _container(ctx: Context, role: Role, container: str | None) -> str:
 def _install(ctx: Context, dev: DevSpec, editable: str, allow_index: bool) -> list[str]:
     """The checkout installed editable into the service's venv, its dependencies from the private
     repo (and, with --allow-index, PyPI too)."""
-    return installer_argv(f"{dev.venv}/bin/python", f"{ctx.repo_url}/", ctx.repo_constraints,
+    return installer_argv(f"{dev.venv}/bin/python", ctx.repo_links, ctx.repo_constraints,
                           *([] if allow_index else ["--no-index"]), "--editable", editable)
 
 
@@ -132,7 +132,9 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
         raise OsaAioError("the container could not take the checkout", file=name, hint="see the lines above")
     runner = LxcAttachRunner(name)
     say(f"{name}: installing the checkout into {dev.venv}")
-    engine.run(role.name, name, [InstallerPresent(runner, f"{ctx.repo_url}/")])
+    if not engine.run(role.name, name, [InstallerPresent(runner, ctx.repo_links)]):
+        raise OsaAioError("the installer (uv) could not be fetched from the repo", file=name,
+                          hint="see the lines above; `osa-aio run repo` publishes it")
     runner.run(_install(ctx, dev, checkouts[service].mount_point, allow_index), timeout=1800,
                env={"PBR_VERSION": dev.version})
     for command in dev.sync:

@@ -86,11 +86,11 @@ class RequirementsConflict(OsaAioError):
     """A service's requirements cannot be met within the upper-constraints."""
 
 
-def conflict_lines(output: str) -> list[str]:
-    """What the resolver (uv) says conflicts with what, one entry per sentence it gives."""
+def conflict_reason(output: str) -> str:
+    """What the resolver (uv) says conflicts with what, on one line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     causes = [line.removeprefix("cause:").strip() for line in lines if not line.startswith("error:")]
-    return [" ".join(causes)] if causes else [line for line in lines if line.startswith("error")][-3:]
+    return " ".join(causes or lines[-3:])
 
 
 _BUILD_VENV_LOCK = threading.Lock()
@@ -230,7 +230,7 @@ class WheelsBuilt:
             if "No solution found" in exc.output or "not found in the package registry" in exc.output:
                 raise RequirementsConflict(
                     f"{self.service}'s requirements ({' '.join(self.packages)}) conflict with the upper-constraints: "
-                    + " | ".join(conflict_lines(exc.output)), file=str(SHIPPED_CONSTRAINTS),
+                    + conflict_reason(exc.output), file=str(SHIPPED_CONSTRAINTS),
                     hint=f"raise the pin it names in {RAISED_PINS} (with the release that needs it)") from None
             raise
         chosen = picks(tomllib.loads(lock.read_text()), supported_tags(self.runner))

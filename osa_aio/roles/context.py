@@ -74,6 +74,11 @@ class Context:
         return f"http://{self.internal_vip}:{REPO_PORT}"
 
     @property
+    def repo_links(self) -> str:
+        """The repo's listing of wheels (pip's and uv's --find-links)."""
+        return f"{self.repo_url}/"
+
+    @property
     def repo_constraints(self) -> str:
         return f"{self.repo_url}/upper-constraints.txt"
 
@@ -82,8 +87,8 @@ class Context:
         """A venv of ``packages`` at ``path`` in container ``name``, from the private repo: the
         installer first, then the venv."""
         runner = self.runner(name)
-        return [InstallerPresent(runner, f"{self.repo_url}/"),
-                PythonVenv(runner, path, packages, f"{self.repo_url}/", self.repo_constraints, notify=notify,
+        return [InstallerPresent(runner, self.repo_links),
+                PythonVenv(runner, path, packages, self.repo_links, self.repo_constraints, notify=notify,
                            siblings=siblings, compile=compile)]
 
 
