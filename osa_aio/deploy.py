@@ -63,7 +63,8 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
             chosen = set(resolve(inventory, limit))
             selected = [name for name in selected if name in chosen]
         names = ordered(inventory, selected)
-        _check_secrets(config, roles)
+        types = _container_types(inventory)
+        _check_secrets(config, [role for role in roles if role.container_type in types | {None}])
         _check_overrides(config, inventory)
         _check_host(config, inventory, names, runner)
         if not engine.check_mode:
@@ -76,7 +77,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         # Every service's wheels, before any container changes: a requirements conflict stops here.
         if any(role.name == "repo" for role in roles):
             jobs += [(f"wheels {service}", [WheelsBuilt(service, packages)])
-                     for service, packages in wheel_sets().items()]
+                     for service, packages in wheel_sets(_container_types(inventory)).items()]
         engine.run_parallel("images", jobs, workers=4)
     if engine.failed:
         return names
@@ -94,7 +95,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         return names
 
     ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
-                  wheel_sets=wheel_sets(), haproxy_services=haproxy_services(config.user_variables))
+                  wheel_sets=wheel_sets(_container_types(inventory)), haproxy_services=haproxy_services(config.user_variables))
     _run_stages(ctx, roles)
     if not engine.failed and not engine.check_mode:
         _collect_garbage()
@@ -147,6 +148,10 @@ def _deploy_role(role: Role, ctx: Context, install: Future | None, side_by_side:
         return
     with ctx.engine.phase(f"- {role.name}"):
         role.deploy(ctx)
+
+
+def _container_types(inventory: dict) -> set[str]:
+    return {row.container_type for row in inventory_containers(inventory)}
 
 
 def _check_secrets(config, roles: list[Role]) -> None:

@@ -175,11 +175,12 @@ class Packages:
 @dataclass
 class ServiceRunning:
     """A systemd unit enabled (or not) and active; restarted when a file notifying it changed
-    (in this run or in one that was interrupted before the restart)."""
+    (in this run or in one that was interrupted before the restart). ``enabled=None``: a static
+    unit another one pulls in at boot (OVN's ovn-northd): only its state counts."""
 
     runner: Runner
     unit: str
-    enabled: bool = True
+    enabled: bool | None = True
 
     @property
     def name(self) -> str:
@@ -194,12 +195,13 @@ class ServiceRunning:
             return "its files changed: restart"
         if active != "active":
             return f"is {active}"
-        if (enabled == "enabled") != self.enabled:
+        if self.enabled is not None and (enabled == "enabled") != self.enabled:
             return f"is {enabled}"
         return None
 
     def apply(self) -> None:
-        self.runner.run(["systemctl", "enable" if self.enabled else "disable", self.unit])
+        if self.enabled is not None:
+            self.runner.run(["systemctl", "enable" if self.enabled else "disable", self.unit])
         self.runner.run(["systemctl", "restart", self.unit], timeout=900)
         clear_pending(self.runner, self.unit)
 

@@ -374,6 +374,6 @@ def clustercheck(address: str) -> bool:
 ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
             disabled_services=DISABLED_SERVICES, secrets=("galera_monitoring_password",), haproxy=HAPROXY,
             config_files=CONFIG_FILES, defaults=DEFAULTS, start_order=10,
-            profiles={"infra": 3, "identity": 3, "minimal": 1, "aio": 3},
+            profiles={"infra": 3, "identity": 3, "minimal": 1, "aio": 3, "compute": 3},
             checks=(Check("galera through the VIP", check_cluster),),
             log_units=("mariadb", "osa-aio-galera-rejoin", "osa-aio-clustercheck@*"))

@@ -27,6 +27,6 @@ SPEC = ApiService(
     venv_files=(("etc/glance/glance-api-paste.ini", "/etc/glance/glance-api-paste.ini"),),
     dirs=((IMAGES, 0o750), ("/var/lib/glance/staging", 0o750), ("/var/lib/glance/tasks", 0o750)),
     mounts=((str(DATA_ROOT / "shared" / "glance-images"), IMAGES.lstrip("/")),),
-    start_order=55, profiles={"minimal": 1, "aio": 2},
+    start_order=55, profiles={"minimal": 1, "aio": 2, "compute": 2},
 )
 ROLE = api_role(SPEC)

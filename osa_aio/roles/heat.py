@@ -58,6 +58,6 @@ SPEC = ApiService(
     dirs=(("/etc/heat/environment.d", 0o755),),
     template_values=secrets,
     once=stack_domain,
-    start_order=60, profiles={"minimal": 1, "aio": 2},
+    start_order=60, profiles={"minimal": 1, "aio": 2, "compute": 2},
 )
 ROLE = api_role(SPEC)

@@ -45,6 +45,6 @@ SPEC = ApiService(
     dirs=((f"{SETTINGS_PATH}/local", 0o750), (STATIC, 0o755)),
     files=((f"{SETTINGS_PATH}/local/__init__.py", "# The package of horizon's local_settings (osa-aio).\n"),),
     template_values=values,
-    start_order=65, profiles={"minimal": 1, "aio": 2},
+    start_order=65, profiles={"minimal": 1, "aio": 2, "compute": 2},
 )
 ROLE = api_role(SPEC)

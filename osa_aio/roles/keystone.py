@@ -110,7 +110,7 @@ SPEC = ApiService(
     defaults={"token_expiration": 3600, "processes": 2, "password_hash_rounds": 8},
     extra_secrets=("keystone_auth_admin_password",),
     dirs=tuple((f"/etc/keystone/{d}", 0o700) for d in KEY_DIRS),
-    start_order=50, profiles={"identity": 2, "minimal": 1, "aio": 2},
+    start_order=50, profiles={"identity": 2, "minimal": 1, "aio": 2, "compute": 2},
     checks=(Check("keystone token through the VIP", check_token),),
     once=once,
 )

@@ -44,6 +44,6 @@ def check_answers(ctx: Context) -> str:
 
 
 ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES, defaults=DEFAULTS,
-            start_order=30, profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1},
+            start_order=30, profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1, "compute": 1},
             checks=(Check("memcached", check_answers),),
             log_units=("memcached",), log_files=("/var/log/memcached.log",))

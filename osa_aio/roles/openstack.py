@@ -57,6 +57,17 @@ class WsgiApp:
     uwsgi_options: tuple[str, ...] = ()  # extra [uwsgi] lines (glance: chunked input ...)
 
 
+@dataclass(frozen=True)
+class ConfigFile:
+    """A config file beyond the main one (neutron's ml2_conf.ini): rendered from
+    ``templates/<service>/<file>.j2``, open to overrides, passed to every daemon with --config-file
+    after the main one when ``daemon_arg``."""
+
+    file: str                 # "ml2_conf.ini"
+    path: str                 # "/etc/neutron/plugins/ml2/ml2_conf.ini"
+    daemon_arg: bool = True
+
+
 @dataclass(frozen=True, eq=False)
 class ApiService:
     """What an OpenStack service is; everything else is derived (see the module docstring)."""
@@ -72,6 +83,7 @@ class ApiService:
     config: str               # its main config file in /etc/<name>: "glance-api.conf"
     config_path: str | None = None            # where the main config goes (None: /etc/<name>/<config>)
     config_overrides: bool = True             # it takes INI overrides (horizon's Python settings do not)
+    more_configs: tuple[ConfigFile, ...] = ()  # config files beyond the main one
     daemons: tuple[str, ...] = ()             # venv scripts run as units: "heat-engine"
     catalog: tuple[CatalogEntry, ...] = ()
     service_user: bool = True                 # a keystone user <name> (password <name>_service_password)
@@ -98,6 +110,9 @@ class ApiService:
     venv_files: tuple[tuple[str, str], ...] = ()  # (file the venv installs, relative to it; where it goes)
     mounts: tuple[tuple[str, str], ...] = ()  # host dir shared by its containers -> path inside
     checks: tuple[Check, ...] = ()            # its own verify rows, before the derived ones
+    frontends: tuple[HaService, ...] = ()     # HAProxy frontends beyond one per app (nova's console proxy)
+    # Its own steps on each container, after the venv and before the config files (noVNC's web files).
+    node_extra: Callable[[Context, "ApiService", str], list] | None = None
     template_values: Callable[[Context, str], dict] | None = None  # more values for its config template
     once: Callable[[Context, "ApiService"], list] | None = None    # its own steps after the db sync
 
@@ -152,8 +167,14 @@ class ApiService:
     def config_files(self) -> dict[str, tuple[str, bool]]:
         """The files that take overrides (osa_aio.overrides): file -> (path, has sections)."""
         files = {self.config: (self.main_config, True)} if self.config_overrides else {}
+        files.update({more.file: (more.path, True) for more in self.more_configs})
         files.update({f"{app.name}-uwsgi.ini": (f"{self.etc}/{app.name}-uwsgi.ini", True) for app in self.apps})
         return files
+
+    @property
+    def daemon_configs(self) -> tuple[str, ...]:
+        """What a daemon reads, in order: the main config, then the others passed to daemons."""
+        return (self.main_config, *[more.path for more in self.more_configs if more.daemon_arg])
 
     @property
     def image_packages(self) -> tuple[str, ...]:
@@ -198,7 +219,7 @@ def template_values(ctx: Context, spec: ApiService, name: str) -> dict[str, Any]
         "memcache_servers": ",".join(f"{ctx.address(m)}:11211" for m in ctx.members(memcached.GROUP)),
         "service_password": ctx.secret(spec.service_password_key) if spec.service_user else None,
         "catalog_type": spec.catalog[0].type if spec.catalog else spec.name,
-        "config_path": spec.main_config, "environment": spec.environment,
+        "config_path": spec.main_config, "config_paths": spec.daemon_configs, "environment": spec.environment,
     }
     if spec.template_values:
         result.update(spec.template_values(ctx, name))
@@ -234,12 +255,16 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
         Directory(runner, spec.etc, 0o750, "root", spec.name),
         Directory(runner, f"/var/lib/{spec.name}", 0o750, spec.name),
         Directory(runner, f"/var/log/{spec.name}", 0o750, spec.name),
-        *[Directory(runner, path, mode, spec.name) for path, mode in spec.dirs],
+        # Dirs under /etc/<service> are root's, readable by the service (as /etc/<service> is).
+        *[Directory(runner, path, mode, "root" if path.startswith(f"{spec.etc}/") else spec.name, spec.name)
+          for path, mode in spec.dirs],
         *[FileContent(runner, path, content, notify=restart) for path, content in spec.files],
         *ctx.venv_steps(name, spec.venv, spec.venv_packages, notify=restart, siblings=venv_siblings(ctx, spec, name)),
         # Copied from the released venv: a dev checkout installed editable brings no data files.
         *[FileCopied(runner, f"{spec.venv}/{source}", target, notify=restart) for source, target in spec.venv_files],
+        *(spec.node_extra(ctx, spec, name) if spec.node_extra else []),
         config(spec.config, render(f"{spec.name}/{spec.config}", **values)),
+        *[config(more.file, render(f"{spec.name}/{more.file}", **values)) for more in spec.more_configs],
     ]
     for app in spec.apps:
         steps += [
@@ -463,7 +488,7 @@ def api_role(spec: ApiService) -> Role:
             name=app.name, port=app.port, group=spec.group, mode="http", external=app.external, balance=app.balance,
             check=("option httpchk", f"http-check send meth GET uri {health_check_uri(app)}",
                    "http-check expect status 200"))
-            for app in spec.apps),
+            for app in spec.apps) + spec.frontends,
         config_files=MappingProxyType(spec.config_files),
         defaults=spec.knobs,
         dev=DevSpec(distribution=spec.package, module=spec.module, version=spec.version, venv=spec.venv,

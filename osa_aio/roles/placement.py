@@ -16,6 +16,6 @@ SPEC = ApiService(
     messaging=False,
     db_sync=(("placement-manage", "db", "sync"),),
     client_packages=("osc-placement",),
-    start_order=55, profiles={"minimal": 1, "aio": 1},
+    start_order=55, profiles={"minimal": 1, "aio": 1, "compute": 1},
 )
 ROLE = api_role(SPEC)

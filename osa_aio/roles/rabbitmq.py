@@ -222,6 +222,6 @@ def check_cluster(ctx: Context) -> str:
 
 ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
             disabled_services=DISABLED_SERVICES, secrets=SECRETS, config_files=CONFIG_FILES, start_order=20,
-            profiles={"infra": 3, "identity": 3, "minimal": 1, "aio": 3},
+            profiles={"infra": 3, "identity": 3, "minimal": 1, "aio": 3, "compute": 3},
             checks=(Check("rabbitmq cluster", check_cluster),),
             log_units=("rabbitmq-server",), log_files=("/var/log/rabbitmq/*.log",))

@@ -82,6 +82,6 @@ def check_served(ctx: Context) -> str:
 
 ROLE = Role(NAME, deploy, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
             disabled_services=DISABLED_SERVICES, haproxy=HAPROXY, start_order=40,
-            profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1},
+            profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1, "compute": 1},
             checks=(Check("repo through the VIP", check_served),),
             log_units=("nginx",), log_files=("/var/log/nginx/*.log",))

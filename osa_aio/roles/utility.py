@@ -50,4 +50,4 @@ def deploy(ctx: Context) -> None:
 
 ROLE = Role(NAME, deploy, install=install, group=GROUP, container_type=CONTAINER_TYPE, packages=PACKAGES,
             python_packages=PYTHON_PACKAGES, secrets=SECRETS, start_order=90, venv=VENV,
-            profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1})
+            profiles={"infra": 1, "identity": 1, "minimal": 1, "aio": 1, "compute": 1})

@@ -4,23 +4,29 @@ from collections import Counter
 import netaddr
 import pytest
 
+from osa_aio.config import load_config
 from osa_aio.errors import InventoryError, UnknownTarget
 from osa_aio.inventory.generate import build_inventory, remove_container
 from osa_aio.inventory.query import containers, resolve
 from osa_aio.inventory.store import dumps
+from osa_aio.profiles import DEFAULT
 from osa_aio.roles import ROLES
-from tests.conftest import default_counts, default_total, edit_yaml, user_config
+from tests.conftest import HOST_ADDRESS, default_counts, default_total, edit_yaml, user_config
 
 
 def counts(inv):
     return Counter(row.container_type for row in containers(inv))
 
 
-def test_default_config_gives_the_aio_layout(load):
+def test_default_config_gives_the_aio_layout(load, config_dir):
     inv, warnings = build_inventory(load(), None)
     # The shipped config holds what the default profile declares: every role's containers.
     assert counts(inv) == default_counts()
-    assert set(counts(inv)) == {role.container_type for role in ROLES.values() if role.container_type}
+    assert set(counts(inv)) == {role.container_type for role in ROLES.values() if role.profiles.get(DEFAULT)}
+    # It has hosts for every role's type (with no containers of those the default leaves out): the
+    # largest profile fills every one.
+    everything, _ = build_inventory(load_config(config_dir, host_address=HOST_ADDRESS, profile="compute"), None)
+    assert set(counts(everything)) == {role.container_type for role in ROLES.values() if role.container_type}
     assert inv["haproxy"]["hosts"] == ["aio1"]
     assert inv["haproxy_all"]["children"] == ["haproxy"]
     assert inv["_meta"]["hostvars"]["aio1"]["properties"]["is_metal"] is True

@@ -26,7 +26,7 @@ def test_profiles_set_how_many_containers_of_each_type(config_dir):
     minimal = load_config(config_dir, host_address=HOST_ADDRESS, profile="minimal")
     assert minimal.profile == "minimal"
     assert set(counts(minimal)[1].values()) == {1}
-    assert len(counts(minimal)[1]) == len([role for role in ROLES.values() if role.container_type])
+    assert len(counts(minimal)[1]) == len([role for role in ROLES.values() if role.profiles.get("minimal")])
     infra_inventory, infra = counts(load_config(config_dir, host_address=HOST_ADDRESS, profile="infra"))
     assert "keystone_container" not in infra and infra["galera_container"] == 3
     text = render_haproxy_cfg(infra_inventory, list(haproxy_services()), "172.29.236.101", "192.0.2.2")

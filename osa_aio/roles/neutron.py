@@ -1,0 +1,39 @@
+"""Neutron 29 (2026.2), networking with ML2/OVN, on the building block: neutron-server under
+uWSGI with its periodic and OVN maintenance workers in OSA's neutron_server_container. There are
+no RPC agents under OVN (rpc_workers = 0): OVN's northd (osa_aio.roles.ovn_northd) and the
+compute node's ovn-controller and OVN agent (osa_aio.roles.compute) do the agents' work."""
+
+from __future__ import annotations
+
+from osa_aio.roles import ovn_northd
+from osa_aio.roles.catalog import CatalogEntry
+from osa_aio.roles.context import Context
+from osa_aio.roles.openstack import ApiService, ConfigFile, WsgiApp, api_role
+
+GROUP = "neutron_server"  # not neutron_all: that one holds the compute containers too
+ML2_CONF = "/etc/neutron/plugins/ml2/ml2_conf.ini"
+PHYSNET = "physnet1"       # the flat provider network's name (br-ex on the compute node)
+
+
+def template_values(ctx: Context, name: str) -> dict:
+    return {**ovn_northd.connections(ctx), "physnet": PHYSNET}
+
+
+SPEC = ApiService(
+    name="neutron", description="OpenStack Networking (neutron)", group=GROUP,
+    container_type="neutron_server_container", package="neutron", version="29.0.0", module="neutron",
+    # start-time: neutron's uWSGI app reads it to tell its workers' start apart (OS §1.2).
+    apps=(WsgiApp("neutron-server", "neutron.wsgi.api:application", 9696, uwsgi_options=("start-time = %t",)),),
+    daemons=("neutron-periodic-workers", "neutron-ovn-maintenance-worker"),
+    config="neutron.conf",
+    more_configs=(ConfigFile("ml2_conf.ini", ML2_CONF),),
+    catalog=(CatalogEntry("neutron", "network", 9696, "", "OpenStack Networking"),),
+    service_roles=("admin", "service"),
+    db_sync=(("neutron-db-manage", "--config-file", "/etc/neutron/neutron.conf", "--config-file", ML2_CONF,
+              "upgrade", "head"),),
+    venv_files=(("etc/neutron/api-paste.ini", "/etc/neutron/api-paste.ini"),),
+    dirs=(("/etc/neutron/plugins", 0o750), ("/etc/neutron/plugins/ml2", 0o750)),
+    template_values=template_values,
+    start_order=60, profiles={"compute": 1},
+)
+ROLE = api_role(SPEC)
