@@ -58,6 +58,7 @@ class ContainerSpec:
     start_order: int
     dev_mounts: tuple[tuple[str, str], ...] = ()  # (host checkout, path in the container): osa-aio dev
     shared_mounts: tuple[tuple[str, str], ...] = ()  # (host dir, path in the container): its role's
+    lxc_config: tuple[tuple[str, str], ...] = ()  # more LXC keys its role declares (compute: /dev/net/tun)
 
     @property
     def data_dir(self) -> Path:
@@ -71,12 +72,15 @@ class ContainerSpec:
         return hashlib.sha256(json.dumps([CONFIG_FORMAT, lxc_config_items(self)]).encode()).hexdigest()
 
 
-def _declared(container_type: str) -> tuple[int, tuple[tuple[str, str], ...]]:
-    """What its role declares for a container type: start order and shared mounts."""
+def _declared(container_type: str) -> tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """What its role declares for a container type: start order, shared mounts, more LXC keys."""
     # The roles build on this module (their steps make containers), so they are read lazily.
-    from osa_aio.roles import shared_mounts, start_orders  # noqa: PLC0415
+    from osa_aio.roles import role_for_type  # noqa: PLC0415
 
-    return start_orders().get(container_type, DEFAULT_START_ORDER), shared_mounts().get(container_type, ())
+    role = role_for_type(container_type)
+    if role is None:
+        return DEFAULT_START_ORDER, (), ()
+    return role.start_order, role.mounts, role.lxc_config
 
 
 def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str], ...] = ()) -> ContainerSpec:
@@ -92,10 +96,10 @@ def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str]
         networks.append(NetworkSpec(interface=net["interface"], bridge=net["bridge"], mac=net["mac"],
                                     address=net.get("address"), prefixlen=prefix, gateway=gateway,
                                     mtu=net.get("mtu")))
-    start_order, shared = _declared(hv["container_type"])
+    start_order, shared, lxc_config = _declared(hv["container_type"])
     return ContainerSpec(name=name, container_type=hv["container_type"], host=hv["physical_host"],
                          networks=tuple(networks), start_order=start_order, dev_mounts=tuple(dev_mounts),
-                         shared_mounts=shared)
+                         shared_mounts=shared, lxc_config=lxc_config)
 
 
 def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
@@ -118,6 +122,7 @@ def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
         *[("lxc.mount.entry", f"{source} {target} none bind,create=dir 0 0") for source, target in spec.dev_mounts],
         ("lxc.start.auto", "1"),
         ("lxc.start.order", str(spec.start_order)),
+        *spec.lxc_config,
     ]
     items += [("lxc.group", group) for group in AUTOSTART_GROUPS]
     return items

@@ -8,7 +8,7 @@ from pathlib import Path
 from osa_aio.config import load_config, project_path
 from osa_aio.containers import DATA_ROOT, destroy_container, osa_aio_containers
 from osa_aio.errors import OsaAioError
-from osa_aio.host import FORWARD_CHAIN, NAT_CHAIN, STATE_DIR, SYSCTL_FILE, network_plan, local_host, read_host_state
+from osa_aio.host import FORWARD_CHAIN, INOTIFY_INSTANCES, NAT_CHAIN, STATE_DIR, SYSCTL_FILE, network_plan, local_host, read_host_state
 from osa_aio.image import CACHE_DIR, base_images, destroy_defined, type_images
 from osa_aio.roles.haproxy import stop_haproxy
 from osa_aio.inventory.naming import normalize
@@ -49,6 +49,9 @@ def destroy_all(config_dir: Path, purge: bool, say) -> None:
     if state.get("ip_forward") in ("0", "1"):
         runner.run(["sysctl", "-q", "-w", f"net.ipv4.ip_forward={state['ip_forward']}"])
         say(f"net.ipv4.ip_forward back to {state['ip_forward']}")
+    if str(state.get("inotify_instances", "")).isdigit():
+        runner.run(["sysctl", "-q", "-w", f"{INOTIFY_INSTANCES}={state['inotify_instances']}"])
+        say(f"{INOTIFY_INSTANCES} back to {state['inotify_instances']}")
     for path in (DATA_ROOT / "log", DATA_ROOT, STATE_DIR):
         if path.exists():
             shutil.rmtree(path)

@@ -18,6 +18,8 @@ from osa_aio.transport import LocalRunner, Runner
 NAT_CHAIN = "OSA-AIO-POSTROUTING"
 FORWARD_CHAIN = "OSA-AIO-FORWARD"
 SYSCTL_FILE = "/etc/sysctl.d/60-osa-aio.conf"
+INOTIFY_INSTANCES = "fs.inotify.max_user_instances"
+MIN_INOTIFY_INSTANCES = 1024
 STATE_DIR = Path("/var/lib/osa-aio")
 
 
@@ -159,14 +161,17 @@ class SysctlValue:
     runner: Runner
     key: str
     value: str
+    at_least: bool = False  # a number: a higher value is left as it is
 
     @property
     def name(self) -> str:
-        return f"sysctl {self.key}={self.value}"
+        return f"sysctl {self.key}{' >= ' if self.at_least else '='}{self.value}"
 
     def check(self) -> str | None:
         path = "/proc/sys/" + self.key.replace(".", "/")
         current = self.runner.run(["cat", path]).stdout.strip()
+        if self.at_least and current.isdigit() and int(current) >= int(self.value):
+            return None
         return None if current == self.value else f"is {current}"
 
     def apply(self) -> None:
@@ -220,8 +225,14 @@ def network_steps(config: Config, host: HostEntry, runner: Runner) -> list:
         steps += [AddressPresent(runner, plan.bridge, address, prefix) for address, prefix in plan.addresses]
     steps += [
         SysctlValue(runner, "net.ipv4.ip_forward", "1"),
+        # Each container's systemd holds several inotify instances; the kernel's default of 128 per
+        # user (all containers are root's) stops the 20th-odd container's init at once (OSA's hosts
+        # raise it too).
+        SysctlValue(runner, INOTIFY_INSTANCES, str(MIN_INOTIFY_INSTANCES), at_least=True),
         FileContent(runner, SYSCTL_FILE, "# Written by osa-aio: containers reach the package mirror through NAT.\n"
-                                         "net.ipv4.ip_forward = 1\n"),
+                                         "net.ipv4.ip_forward = 1\n"
+                                         "# Every container's systemd watches files with inotify.\n"
+                                         f"{INOTIFY_INSTANCES} = {MIN_INOTIFY_INSTANCES}\n"),
         IptablesChain(runner, "nat", NAT_CHAIN),
         IptablesRule(runner, "nat", "POSTROUTING", ("-j", NAT_CHAIN)),
         IptablesChain(runner, "filter", FORWARD_CHAIN),
@@ -248,6 +259,8 @@ class HostStateRecorded:
         existing = [b for b in self.bridges
                     if self.runner.run(["ip", "link", "show", "dev", b], check=False).rc == 0]
         state = {"ip_forward": self.runner.run(["cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.strip(),
+                 "inotify_instances": self.runner.run(
+                     ["cat", "/proc/sys/" + INOTIFY_INSTANCES.replace(".", "/")]).stdout.strip(),
                  "bridges_before": existing}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(state, indent=2) + "\n")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from osa_aio.roles import (galera, glance, haproxy, heat, horizon, keystone, memcached, neutron, nova, ovn_northd,
-                           placement, rabbitmq, repo, utility)
+from osa_aio.roles import (compute, galera, glance, haproxy, heat, horizon, keystone, memcached, neutron, nova,
+                           ovn_northd, placement, rabbitmq, repo, utility)
 from osa_aio.roles.base import Role
 from osa_aio.steps import INSTALLER_PACKAGE
 
@@ -19,6 +19,7 @@ STAGES: list[list[Role]] = [
     [galera.ROLE, rabbitmq.ROLE, memcached.ROLE, ovn_northd.ROLE],
     [keystone.ROLE],
     [glance.ROLE, placement.ROLE, heat.ROLE, horizon.ROLE, nova.ROLE, neutron.ROLE],
+    [compute.ROLE],
     [utility.ROLE],
 ]
 ROLES: dict[str, Role] = {role.name: role for stage in STAGES for role in stage}
@@ -66,13 +67,3 @@ def wheel_sets(container_types: set[str] | None = None) -> dict[str, tuple[str, 
 def used_secrets() -> tuple[str, ...]:
     """Every user_secrets.yml key a role uses."""
     return tuple(dict.fromkeys(key for role in ROLES.values() for key in role.secrets))
-
-
-def start_orders() -> dict[str, int]:
-    """container type -> lxc.start.order (galera first)."""
-    return {role.container_type: role.start_order for role in ROLES.values() if role.container_type}
-
-
-def shared_mounts() -> dict[str, tuple[tuple[str, str], ...]]:
-    """container type -> the host dirs its containers share (glance's image store)."""
-    return {role.container_type: role.mounts for role in ROLES.values() if role.container_type and role.mounts}

@@ -68,6 +68,9 @@ class Role:
     checks: tuple[Check, ...] = ()           # its `osa-aio verify` rows
     catalog: tuple = ()                      # its keystone catalog entries (osa_aio.roles.catalog.CatalogEntry)
     mounts: tuple[tuple[str, str], ...] = () # (host dir, path in the container) shared by its containers
+    # More LXC config keys of its containers, set last: a key set once replaces the image's value
+    # (lxc.apparmor.profile), lxc.mount.entry adds to the others.
+    lxc_config: tuple[tuple[str, str], ...] = ()
     venv: str | None = None                  # its venv under /openstack/venvs (dev mode installs there)
     log_units: tuple[str, ...] = ()          # `osa-aio logs`: the units whose journal it reads
     log_files: tuple[str, ...] = ()          # and the log files (shell globs) in each container

@@ -35,20 +35,22 @@ class Keystone:
         self._token: str | None = None
 
     def request(self, method: str, path: str, body: dict | None = None, token: bool = True) -> tuple[int, dict]:
-        """(status, JSON body); 4xx and 5xx are returned, not raised, so callers decide."""
+        """(status, JSON body); 4xx and 5xx are returned, not raised, so callers decide. ``path``
+        is keystone's, or a whole URL of another service's API (the same admin token)."""
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if token:
             headers["X-Auth-Token"] = self.token()
-        request = urllib.request.Request(f"{self.url}{path}", method=method, headers=headers,
+        url = path if path.startswith("http") else f"{self.url}{path}"
+        request = urllib.request.Request(url, method=method, headers=headers,
                                          data=json.dumps(body).encode() if body is not None else None)
-        log.info("keystone %s %s", method, path)
+        log.info("api %s %s", method, url)
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 status, raw, token_header = response.status, response.read(), response.headers.get("X-Subject-Token")
         except urllib.error.HTTPError as exc:
             status, raw, token_header = exc.code, exc.read(), None
         except (urllib.error.URLError, OSError) as exc:
-            raise KeystoneError(f"keystone does not answer ({getattr(exc, 'reason', exc)})", file=self.url,
+            raise KeystoneError(f"does not answer ({getattr(exc, 'reason', exc)})", file=url,
                                 hint="`osa-aio verify` tells whether keystone is up") from None
         data = json.loads(raw) if raw.strip() else {}
         if token_header:

@@ -25,6 +25,8 @@ SPEC = ApiService(
     # start-time: neutron's uWSGI app reads it to tell its workers' start apart (OS §1.2).
     apps=(WsgiApp("neutron-server", "neutron.wsgi.api:application", 9696, uwsgi_options=("start-time = %t",)),),
     daemons=("neutron-periodic-workers", "neutron-ovn-maintenance-worker"),
+    # The OVN driver reads the databases' schemas with ovsdb-client at start.
+    packages=("openvswitch-common",),
     config="neutron.conf",
     more_configs=(ConfigFile("ml2_conf.ini", ML2_CONF),),
     catalog=(CatalogEntry("neutron", "network", 9696, "", "OpenStack Networking"),),
@@ -32,6 +34,8 @@ SPEC = ApiService(
     db_sync=(("neutron-db-manage", "--config-file", "/etc/neutron/neutron.conf", "--config-file", ML2_CONF,
               "upgrade", "head"),),
     venv_files=(("etc/neutron/api-paste.ini", "/etc/neutron/api-paste.ini"),),
+    # Its privileged agent code imports it; neutron 29.0.0 does not declare it.
+    python_packages=("pyroute2",),
     dirs=(("/etc/neutron/plugins", 0o750), ("/etc/neutron/plugins/ml2", 0o750)),
     template_values=template_values,
     start_order=60, profiles={"compute": 1},

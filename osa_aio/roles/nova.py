@@ -118,6 +118,8 @@ SPEC = ApiService(
              ("nova-manage", "db", "sync")),
     once=cells,
     defaults={"conductor_workers": 1, "scheduler_workers": 1},
+    # os-vif creates the taps with it (OSA adds it: the venv lacks it otherwise).
+    python_packages=("pyroute2",),
     extra_secrets=(METADATA_SECRET,),
     venv_files=(("etc/nova/api-paste.ini", "/etc/nova/api-paste.ini"),),
     node_extra=lambda ctx, spec, name: novnc(ctx, spec, name),

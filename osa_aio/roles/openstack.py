@@ -255,9 +255,7 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
         Directory(runner, spec.etc, 0o750, "root", spec.name),
         Directory(runner, f"/var/lib/{spec.name}", 0o750, spec.name),
         Directory(runner, f"/var/log/{spec.name}", 0o750, spec.name),
-        # Dirs under /etc/<service> are root's, readable by the service (as /etc/<service> is).
-        *[Directory(runner, path, mode, "root" if path.startswith(f"{spec.etc}/") else spec.name, spec.name)
-          for path, mode in spec.dirs],
+        *[Directory(runner, path, mode, spec.name) for path, mode in spec.dirs],
         *[FileContent(runner, path, content, notify=restart) for path, content in spec.files],
         *ctx.venv_steps(name, spec.venv, spec.venv_packages, notify=restart, siblings=venv_siblings(ctx, spec, name)),
         # Copied from the released venv: a dev checkout installed editable brings no data files.

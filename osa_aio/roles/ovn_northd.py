@@ -21,7 +21,9 @@ NB_PORT, SB_PORT = 6641, 6642
 # The server closes an idle client after this long (OVSDB's default, 5 s, drops neutron's and the
 # chassis' connections while a busy host keeps them from answering a probe): OSA's value.
 INACTIVITY_PROBE_MS = 60000
-# Started by ovn-central (Wants=); static units, so only their state is checked.
+# Pulled in by ovn-central (Wants=) and restarted with it (PartOf=); static units, so only their
+# state is checked. A restart of one of them beside ovn-central's races it: ovn-ctl's stop of
+# one instance stops the next (found by hand), so files notify ovn-central alone.
 UNITS = ("ovn-ovsdb-server-nb", "ovn-ovsdb-server-sb", "ovn-northd")
 
 
@@ -54,7 +56,7 @@ def deploy(ctx: Context) -> None:
             Directory(runner, DB_DIR, 0o750),
             FileContent(runner, "/etc/default/ovn-central",
                         f'# Written by osa-aio: the databases on the /openstack bind mount.\nOVN_CTL_OPTS="{options}"\n',
-                        notify=UNITS),
+                        notify=("ovn-central",)),
             ServiceRunning(runner, "ovn-central"),
             *[ServiceRunning(runner, unit, enabled=None) for unit in UNITS],
             ServiceSteady(runner, "ovn-northd", seconds=3),

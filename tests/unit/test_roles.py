@@ -94,6 +94,10 @@ def test_every_api_service_has_its_templates_and_renders(ctx, spec):
         assert f"http-socket = {ctx.address(name)}:{app.port}" in ini and f"module = {app.module}" in ini
         unit = rendered[f"/etc/systemd/system/{app.name}.service"]
         assert f"--ini /etc/{spec.name}/{app.name}-uwsgi.ini" in unit and f"User={spec.name}" in unit
+    for daemon in spec.daemons:  # each reads the main config, then the others meant for daemons
+        unit = rendered[f"/etc/systemd/system/{daemon}.service"].splitlines()
+        assert f"ExecStart={spec.venv}/bin/{daemon} " + " ".join(f"--config-file {path}" for path in
+                                                                 spec.daemon_configs) in unit
 
 
 def test_secrets_shipped_are_exactly_the_secrets_used():
