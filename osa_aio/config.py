@@ -83,6 +83,14 @@ class ProviderNetwork:
     group_binds: tuple[str, ...]
     is_management: bool
     mtu: int | None
+    kind: str = "raw"          # OSA's `type`: raw, vxlan, flat, vlan
+
+    @property
+    def addresses_containers(self) -> bool:
+        """Its containers get an address from ip_from_q. Not on a flat or VLAN network: there the
+        container's interface is a port of OVS's provider bridge (a kernel address on it would
+        answer for the guests); the host's bridge still gets its own, the guests' gateway."""
+        return bool(self.ip_from_q) and self.kind not in ("flat", "vlan")
 
     @property
     def address_key(self) -> str:
@@ -305,12 +313,15 @@ def _parse_provider_networks(overrides: dict, cidrs: Mapping[str, netaddr.IPNetw
         if is_management and queue is None:
             raise ConfigError("the management network needs ip_from_q", file=file,
                               key=f"{key}.ip_from_q", hint="set ip_from_q: management")
+        if is_management and str(net.get("type") or "raw") in ("flat", "vlan"):
+            raise ConfigError("the management network cannot be a flat or VLAN provider network (its containers "
+                              "need addresses)", file=file, key=f"{key}.type", hint="use type: raw")
         mtu = net.get("container_mtu")
         networks.append(ProviderNetwork(
             index=index, bridge=str(net["container_bridge"]), interface=net.get("container_interface"),
             ip_from_q=queue, net_type=str(net.get("container_type") or "veth"),
             group_binds=tuple(binds), is_management=is_management,
-            mtu=int(mtu) if mtu is not None else None))
+            mtu=int(mtu) if mtu is not None else None, kind=str(net.get("type") or "raw")))
     if not any(net.is_management for net in networks):
         raise ConfigError("no network is marked as the management network", file=file,
                           key="global_overrides.provider_networks",

@@ -259,7 +259,7 @@ def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars
     for name in order:
         for network in wanted[name]:
             old = previous[name].get(network.address_key, {}).get("address")
-            if network.ip_from_q and old:
+            if network.addresses_containers and old:
                 _keep_address(config, pools[network.ip_from_q], name, network, old)
                 keep[(name, network.address_key)] = old
     _check_pool_sizes(config, pools, order, wanted, keep)
@@ -272,7 +272,7 @@ def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars
                                     "type": network.net_type}
             if network.mtu:
                 item["mtu"] = network.mtu
-            if network.ip_from_q:
+            if network.addresses_containers:
                 item["address"] = keep.get((name, key)) or pools[network.ip_from_q].allocate()
                 item["netmask"] = str(config.cidr_networks[network.ip_from_q].netmask)
             item["mac"] = previous[name].get(key, {}).get("mac") or _new_mac(name, network, macs)
@@ -315,7 +315,7 @@ def _check_pool_sizes(config: Config, pools: dict[str, Pool], order: list[str],
     needed: dict[str, int] = defaultdict(int)
     for name in order:
         for network in wanted[name]:
-            if network.ip_from_q and (name, network.address_key) not in keep:
+            if network.addresses_containers and (name, network.address_key) not in keep:
                 needed[network.ip_from_q] += 1
     for queue, count in sorted(needed.items()):
         free = pools[queue].free_count()

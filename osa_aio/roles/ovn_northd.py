@@ -36,18 +36,19 @@ def connections(ctx: Context) -> dict[str, str]:
     return {"ovn_nb": f"tcp:{address}:{NB_PORT}", "ovn_sb": f"tcp:{address}:{SB_PORT}"}
 
 
-def _listening(runner, ctl: str, remote: str) -> Command:
-    """The database listens on ``remote`` with OSA's inactivity probe (a Connection row in the database)."""
-    facts = (f'[ "$({ctl} get-connection)" = "p{remote}" ] && '
+def _listening(runner, ctl: str, address: str, port: int) -> Command:
+    """The database listens on the container's address with OSA's inactivity probe (a Connection
+    row in the database itself, so a rebuild keeps it)."""
+    remote = f"ptcp:{port}:{address}"
+    facts = (f'[ "$({ctl} get-connection | sed "s/.* //")" = "{remote}" ] && '
              f'[ "$({ctl} --if-exists get connection . inactivity_probe)" = "{INACTIVITY_PROBE_MS}" ]')
-    return Command(runner, f"{ctl} listens on {remote}",
+    return Command(runner, f"{ctl} listens on {address}:{port}",
                    sh(f'{ctl} set-connection "$1" && {ctl} set connection . inactivity_probe={INACTIVITY_PROBE_MS}',
-                      f"p{remote}"),
+                      remote),
                    unless=sh(facts))
 
 
 def deploy(ctx: Context) -> None:
-    urls = connections(ctx)
     jobs = []
     for name in ctx.targets(GROUP):
         runner = ctx.runner(name)
@@ -60,8 +61,8 @@ def deploy(ctx: Context) -> None:
             ServiceRunning(runner, "ovn-central"),
             *[ServiceRunning(runner, unit, enabled=None) for unit in UNITS],
             ServiceSteady(runner, "ovn-northd", seconds=3),
-            _listening(runner, "ovn-nbctl", urls["ovn_nb"]),
-            _listening(runner, "ovn-sbctl", urls["ovn_sb"]),
+            _listening(runner, "ovn-nbctl", ctx.address(name), NB_PORT),
+            _listening(runner, "ovn-sbctl", ctx.address(name), SB_PORT),
         ]))
     ctx.engine.run_parallel(NAME, jobs)
 

@@ -65,7 +65,21 @@ def test_host_gets_an_address_on_every_bridge(load):
         "management_address": ("br-mgmt", "172.29.236.100"),
         "tunnel_address": ("br-vxlan", "172.29.240.100"),
         "storage_address": ("br-storage", "172.29.244.100"),
+        "public_address": ("br-vlan", "172.29.248.100"),
     }
+
+
+def test_a_flat_network_gives_containers_an_interface_but_no_address(config_dir):
+    inv, _ = build_inventory(load_config(config_dir, host_address=HOST_ADDRESS, profile="compute"), None)
+    hostvars = inv["_meta"]["hostvars"]
+    computes = [n for n, hv in hostvars.items() if hv.get("container_type") == "nova_compute_container"]
+    assert computes
+    for name in computes:
+        public = hostvars[name]["container_networks"]["public_address"]
+        assert public["bridge"] == "br-vlan" and public["interface"] == "eth12" and "address" not in public
+        assert hostvars[name]["container_networks"]["tunnel_address"]["address"].startswith("172.29.240.")
+    others = [hv for hv in hostvars.values() if hv.get("container_type") not in (None, "nova_compute_container")]
+    assert not any("public_address" in hv.get("container_networks", {}) for hv in others)
 
 
 def test_rerun_is_identical(load):

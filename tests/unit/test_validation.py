@@ -3,11 +3,17 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from osa_aio.cli import cli
+from osa_aio.config import project_path
 from osa_aio.inventory.store import BACKUP_DIR, inventory_path
 from tests.conftest import default_total, edit_yaml, user_config
+
+# The shipped user config: an appended used_ips entry gets the next index.
+SHIPPED = yaml.safe_load((project_path("user_config") / "openstack_user_config.yml").read_text())
+SHIPPED_USED_IPS = len(SHIPPED["used_ips"])
 
 
 def set_key(*path, value):
@@ -59,7 +65,7 @@ CASES = {
                                 [UC, "provider_networks[0].network.ip_from_q", "unknown network 'management'"]),
     "unknown ip_from_q": (uc_edit(lambda d: d["global_overrides"]["provider_networks"][1]["network"]
                                   .update(ip_from_q="tunel")),
-                          [UC, "provider_networks[1].network.ip_from_q", "'tunel'", "management, storage, tunnel"]),
+                          [UC, "provider_networks[1].network.ip_from_q", "'tunel'", ", ".join(sorted(SHIPPED["cidr_networks"]))]),
     "cidr does not parse": (uc_edit(set_key("cidr_networks", "tunnel", value="172.29.240.0/33")),
                             [UC, "cidr_networks.tunnel", "is not a CIDR"]),
     "cidr not a cidr": (uc_edit(set_key("cidr_networks", "storage", value="storage-net")),
@@ -67,11 +73,11 @@ CASES = {
     "overlapping cidrs": (uc_edit(set_key("cidr_networks", "storage", value="172.29.240.0/21")),
                           [UC, "cidr_networks.storage", "overlaps cidr_networks.tunnel"]),
     "used_ips does not parse": (uc_edit(lambda d: d["used_ips"].append("172.29.236.300")),
-                                [UC, "used_ips[7]", "does not parse"]),
+                                [UC, f"used_ips[{SHIPPED_USED_IPS}]", "does not parse"]),
     "used_ips three parts": (uc_edit(lambda d: d["used_ips"].append("172.29.236.1,172.29.236.2,172.29.236.3")),
-                             [UC, "used_ips[7]", "does not parse"]),
+                             [UC, f"used_ips[{SHIPPED_USED_IPS}]", "does not parse"]),
     "used_ips reversed": (uc_edit(lambda d: d["used_ips"].append("172.29.236.90,172.29.236.80")),
-                          [UC, "used_ips[7]", "reversed", "'172.29.236.80,172.29.236.90'"]),
+                          [UC, f"used_ips[{SHIPPED_USED_IPS}]", "reversed", "'172.29.236.80,172.29.236.90'"]),
     "pool too small": (uc_edit(set_key("identity_hosts", "aio1", "affinity", "keystone_container", value=1100)),
                        [UC, "cidr_networks.management", f"1098 new containers need an address, {970 - default_total()} are free"]),
     "one ip on two hosts": (uc_edit(lambda d: d["identity_hosts"].update(aio2={"ip": "172.29.236.100"})),
@@ -139,7 +145,7 @@ def test_used_ips_outside_every_network_warns_and_strict_refuses(deployed):
     edit_yaml(user_config(deployed), lambda d: d["used_ips"].append("10.9.9.9"))
     result = CliRunner().invoke(cli, ["inventory", "--check", "--config-dir", str(deployed)])
     assert result.exit_code == 0
-    assert "warning:" in result.stderr and "used_ips[7]" in result.stderr and "outside every" in result.stderr
+    assert "warning:" in result.stderr and f"used_ips[{SHIPPED_USED_IPS}]" in result.stderr and "outside every" in result.stderr
     strict = CliRunner().invoke(cli, ["inventory", "--strict", "--config-dir", str(deployed)])
     assert strict.exit_code == 2 and "error:" in strict.stderr
     assert snapshot(deployed) == before
