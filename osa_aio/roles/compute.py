@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 from osa_aio.errors import OsaAioError
-from osa_aio.roles import galera, neutron, nova, ovn_northd
+from osa_aio.roles import cloud, galera, neutron, nova, ovn_northd
 from osa_aio.roles.base import Check, Role
 from osa_aio.roles.catalog import Keystone
 from osa_aio.roles.context import Context
@@ -40,6 +40,7 @@ NOVA_UID = 1620                      # nova owns files that outlive the containe
 BRIDGE = "br-ex"                     # the provider bridge (physnet1)
 PROVIDER_INTERFACE = "eth12"         # its uplink to the host's bridge
 OVSDB = "tcp:127.0.0.1:6640"         # os-vif and the OVN agent talk to the local ovsdb-server here
+OVSDB_LISTEN = "ptcp:6640:127.0.0.1"  # the same, as OVSDB's passive remote (port first)
 NOVA_VENV = f"{VENVS}/nova"
 NEUTRON_VENV = f"{VENVS}/neutron"
 OVN_AGENT_INI = "/etc/neutron/plugins/ml2/ovn_agent.ini"
@@ -202,7 +203,8 @@ class ChassisConfigured:
     def apply(self) -> None:
         _, tso = self._found()
         pairs = [f"external_ids:{k}={v}" for k, v in self.settings.items()]
-        self.runner.run(["ovs-vsctl", "set", "Open_vSwitch", ".", *pairs,
+        # --no-wait: ovs-vswitchd may not run yet (the first time it must not).
+        self.runner.run(["ovs-vsctl", "--no-wait", "set", "Open_vSwitch", ".", *pairs,
                          f"other_config:userspace-tso-enable={self.tso}"])
         running = self.runner.run(["systemctl", "is-active", "ovs-vswitchd"], check=False).stdout.strip()
         if tso != self.tso and running == "active":  # its first start reads it anyway (no restart then)
@@ -274,13 +276,16 @@ def deploy(ctx: Context) -> None:
         jobs.append((name, [
             ServiceRunning(runner, "ovsdb-server", enabled=None),
             ChassisConfigured(runner, chassis),
-            Command(runner, f"OVSDB manager p{OVSDB}", ["ovs-vsctl", "set-manager", f"p{OVSDB}"],
-                    unless=sh('[ "$(ovs-vsctl get-manager)" = "$1" ]', f"p{OVSDB}")),
+            Command(runner, f"OVSDB manager {OVSDB_LISTEN}", ["ovs-vsctl", "--no-wait", "set-manager", OVSDB_LISTEN],
+                    unless=sh('[ "$(ovs-vsctl get-manager)" = "$1" ]', OVSDB_LISTEN)),
             ServiceRunning(runner, "openvswitch-switch"),
             ServiceRunning(runner, "ovs-vswitchd", enabled=None),
             Command(runner, f"netdev bridge {BRIDGE}",
                     ["ovs-vsctl", "--may-exist", "add-br", BRIDGE, "--", "set", "Bridge", BRIDGE, "datapath_type=netdev"],
                     unless=sh('[ "$(ovs-vsctl get Bridge "$1" datapath_type 2>/dev/null)" = netdev ]', BRIDGE)),
+            Command(runner, f"{PROVIDER_INTERFACE} a port of {BRIDGE}",
+                    ["ovs-vsctl", "--may-exist", "add-port", BRIDGE, PROVIDER_INTERFACE],
+                    unless=sh('[ "$(ovs-vsctl port-to-br "$1" 2>/dev/null)" = "$2" ]', PROVIDER_INTERFACE, BRIDGE)),
             ServiceRunning(runner, "ovn-host"),
             ServiceRunning(runner, "ovn-controller", enabled=None),
             Command(runner, "libvirt's default network removed",
@@ -294,9 +299,12 @@ def deploy(ctx: Context) -> None:
     keystone = Keystone(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
     api = ctx.runner(ctx.members(nova.GROUP)[0])
     database = ctx.runner(galera.synced_member(ctx))
-    ctx.engine.run(NAME, "registered", [
-        *[ComputeServiceUp(keystone, f"http://{ctx.internal_vip}:8774/v2.1", name) for name in targets],
-        *[HostMapped(api, database, name) for name in targets]])
+    if not ctx.engine.run(NAME, "registered", [
+            *[ComputeServiceUp(keystone, f"http://{ctx.internal_vip}:8774/v2.1", name) for name in targets],
+            *[HostMapped(api, database, name) for name in targets]]):
+        return
+    ctx.engine.run(NAME, "ready to use", cloud.steps(ctx.config, cloud.Cloud(ctx.internal_vip,
+                                                                              ctx.secret("keystone_auth_admin_password"))))
 
 
 def install(ctx: Context) -> bool:
