@@ -46,7 +46,7 @@ class Cloud:
     def one(self, collection: str, **query: str) -> dict | None:
         """The neutron resource of this name (and query), or None."""
         params = "&".join(f"{key}={value}" for key, value in query.items())
-        found = self.call("GET", f"{self.neutron}/{collection}?{params}")[collection]
+        found = self.call("GET", f"{self.neutron}/{collection}?{params}")[collection.replace("-", "_")]
         return found[0] if found else None
 
     def admin_project(self) -> str:
