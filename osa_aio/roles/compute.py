@@ -47,7 +47,8 @@ OVN_AGENT_INI = "/etc/neutron/plugins/ml2/ovn_agent.ini"
 # python3-libvirt is compiled against Debian's libvirt: linked into the nova venv (OSA's way).
 LIBVIRT_FILES = "/usr/lib/python3/dist-packages/libvirt*"
 UNITS = ("libvirtd", "neutron-ovn-agent", "nova-compute")
-DEFAULTS = {"guest_memory_mb": 2048, "tb_cache_size": 128}
+# Memory nova keeps from its guests (OSA's default); the rest of what libvirt reports is theirs.
+DEFAULTS = {"reserved_host_memory_mb": 2048, "tb_cache_size": 128}
 
 
 def settings(ctx: Context) -> dict:
@@ -80,8 +81,7 @@ def tunnel_address(ctx: Context, name: str) -> str:
     return found
 
 
-def libvirt_files(ctx: Context) -> list[tuple[str, str]]:
-    guest = settings(ctx)["guest_memory_mb"]
+def libvirt_files() -> list[tuple[str, str]]:
     return [
         ("/etc/libvirt/qemu.conf",
          "# Written by osa-aio: QEMU in a privileged container has no cgroups, namespaces or security\n"
@@ -92,7 +92,7 @@ def libvirt_files(ctx: Context) -> list[tuple[str, str]]:
          "unix_sock_group = \"libvirt\"\nunix_sock_ro_perms = \"0777\"\nunix_sock_rw_perms = \"0770\"\n"
          "auth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n"),
         # Debian's --timeout 120 lets an idle libvirtd exit (a later run would see it stopped).
-        ("/etc/default/libvirtd", f"# Written by osa-aio (guests may use {guest} MB).\nLIBVIRTD_ARGS=\"\"\n"),
+        ("/etc/default/libvirtd", "# Written by osa-aio.\nLIBVIRTD_ARGS=\"\"\n"),
     ]
 
 
@@ -101,9 +101,7 @@ def node_steps(ctx: Context, name: str) -> list:
     runner = ctx.runner(name)
     knobs = settings(ctx)
     nova_values = template_values(ctx, nova.SPEC, name)
-    memory = int(runner.run(sh("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo")).stdout.strip() or 0)
-    nova_values.update(compute=True, state_path=STATE_PATH,
-                       reserved_host_memory_mb=max(512, memory - knobs["guest_memory_mb"]),
+    nova_values.update(compute=True, state_path=STATE_PATH, reserved_host_memory_mb=knobs["reserved_host_memory_mb"],
                        settings={**nova_values["settings"], **knobs})
     neutron_values = {**template_values(ctx, neutron.SPEC, name), **ovn_northd.connections(ctx),
                       "metadata_secret": ctx.secret(nova.METADATA_SECRET), "venv": NEUTRON_VENV}
@@ -155,7 +153,7 @@ def node_steps(ctx: Context, name: str) -> list:
         FileCopied(runner, f"{NOVA_VENV}/etc/nova/rootwrap.d/compute.filters", "/etc/nova/rootwrap.d/compute.filters"),
         FileCopied(runner, f"{NEUTRON_VENV}/etc/neutron/rootwrap.d/rootwrap.filters",
                    "/etc/neutron/rootwrap.d/rootwrap.filters"),
-        *[FileContent(runner, path, text, notify=("libvirtd",)) for path, text in libvirt_files(ctx)],
+        *[FileContent(runner, path, text, notify=("libvirtd",)) for path, text in libvirt_files()],
         config("nova", "nova.conf", render("nova/nova.conf", **nova_values), "nova-compute"),
         config("neutron", "neutron.conf", render("compute/neutron.conf", **neutron_values), "neutron-ovn-agent"),
         config("neutron", "ovn_agent.ini", render("compute/ovn_agent.ini", **neutron_values), "neutron-ovn-agent"),
