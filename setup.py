@@ -13,7 +13,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["osa_aio", "osa_aio.*"]),
-    package_data={"osa_aio": ["templates/*/*.j2", "data/*.txt", "data/*.yml"]},
+    package_data={"osa_aio": ["templates/*/*.j2", "data/*.txt", "data/*.yml", "data/guest/*"]},
     data_files=[
         ("share/osa-aio/env.d", sorted(glob("env.d/*.yml"))),
         ("share/osa-aio/user_config", sorted(glob("user_config/*.yml"))),

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 
 from osa_aio.errors import OsaAioError
+from osa_aio.guest_image import Glance, GuestImageBuilt, GuestImageUploaded
 from osa_aio.roles import cloud, galera, neutron, nova, ovn_northd
 from osa_aio.roles.base import Check, Role
 from osa_aio.roles.catalog import Keystone
@@ -301,8 +302,12 @@ def deploy(ctx: Context) -> None:
             *[ComputeServiceUp(keystone, f"http://{ctx.internal_vip}:8774/v2.1", name) for name in targets],
             *[HostMapped(api, database, name) for name in targets]]):
         return
-    ctx.engine.run(NAME, "ready to use", cloud.steps(ctx.config, cloud.Cloud(ctx.internal_vip,
-                                                                              ctx.secret("keystone_auth_admin_password"))))
+    ready = cloud.Cloud(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
+    ctx.engine.run(NAME, "ready to use", [
+        *cloud.steps(ctx.config, ready),
+        # Built in the first compute container (apt and cpio are there), cached on the host.
+        GuestImageBuilt(ctx.runner(targets[0]), targets[0]),
+        GuestImageUploaded(Glance(ready.keystone, ctx.internal_vip))])
 
 
 def install(ctx: Context) -> bool:
