@@ -15,10 +15,10 @@ from osa_aio.inventory.query import containers
 from osa_aio.yamlio import load_yaml
 from osa_aio.engine import Engine
 from osa_aio.host import HostStateRecorded, local_host, network_steps, primary_address
-from osa_aio.image import BaseImageBuilt, host_recipe
+from osa_aio.image import BaseImageBuilt, current_base, host_recipe
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.store import dumps, inventory_path, load_inventory, save_inventory
-from osa_aio.preflight import run_preflight
+from osa_aio.preflight import budget, check_resources, run_preflight
 from osa_aio.roles import used_secrets
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.transport import LocalRunner
@@ -113,6 +113,8 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
     with engine.phase("preflight"):
         # Validate the config that will be installed when there is none yet.
         source = config_dir if config_dir.is_dir() else project_path("user_config")
+        if profile is None:
+            profile = _grown_default(config_dir, source, address, engine)
         config: Config = load_config(source, host_address=address, profile=profile)
         inventory, _ = build_inventory(config, load_inventory(config_dir) if config_dir.is_dir() else None)
         if profile:
@@ -134,6 +136,23 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
         return
     with engine.phase("base image"):
         engine.run("image", host.name, [BaseImageBuilt(recipe, rebuild=rebuild_image, runner=runner)])
+
+
+def _grown_default(config_dir: Path, source: Path, address: str | None, engine: Engine) -> str | None:
+    """With no profile chosen yet on a config dir with no deployment, the default grows to
+    profiles.LARGEST (nova, neutron and a compute node) when this host holds it; otherwise the
+    shipped config (profiles.DEFAULT) stays, and the line says what did not fit. None: leave it."""
+    if load_config(source, host_address=address).profile is not None or load_inventory(config_dir) is not None:
+        return None
+    config = load_config(source, host_address=address, profile=profiles.LARGEST)
+    inventory, _ = build_inventory(config, None)
+    problems = check_resources(budget(config, inventory), base_built=current_base() is not None,
+                               profile=profiles.LARGEST)
+    if problems:
+        engine.console.print(f"note: {problems[0]}; deploying profile {profiles.DEFAULT!r} instead", markup=False,
+                             soft_wrap=True)
+        return profiles.DEFAULT
+    return profiles.LARGEST
 
 
 def _check_profile_fits_inventory(config: Config, inventory: dict) -> None:

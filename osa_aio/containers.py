@@ -59,6 +59,10 @@ class ContainerSpec:
     dev_mounts: tuple[tuple[str, str], ...] = ()  # (host checkout, path in the container): osa-aio dev
     shared_mounts: tuple[tuple[str, str], ...] = ()  # (host dir, path in the container): its role's
     lxc_config: tuple[tuple[str, str], ...] = ()  # more LXC keys its role declares (compute: /dev/net/tun)
+    net_up: tuple[tuple[str, str], ...] = ()  # (interface, script LXC runs on the host when it makes its veth)
+
+    def net_up_script(self, interface: str) -> Path:
+        return LXC_PATH / self.name / f"osa-aio-net-up-{interface}"
 
     @property
     def data_dir(self) -> Path:
@@ -69,18 +73,22 @@ class ContainerSpec:
         return LOG_ROOT / self.name
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps([CONFIG_FORMAT, lxc_config_items(self)]).encode()).hexdigest()
+        scripts = [list(pair) for pair in self.net_up]  # their content too (none: the digest stays as it was)
+        return hashlib.sha256(json.dumps([CONFIG_FORMAT, lxc_config_items(self), *([scripts] if scripts else [])])
+                              .encode()).hexdigest()
 
 
-def _declared(container_type: str) -> tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """What its role declares for a container type: start order, shared mounts, more LXC keys."""
+def _declared(container_type: str) -> dict:
+    """What its role declares for a container type: start order, shared mounts, more LXC keys and
+    the veth hooks (ContainerSpec's fields)."""
     # The roles build on this module (their steps make containers), so they are read lazily.
     from osa_aio.roles import role_for_type  # noqa: PLC0415
 
     role = role_for_type(container_type)
     if role is None:
-        return DEFAULT_START_ORDER, (), ()
-    return role.start_order, role.mounts, role.lxc_config
+        return {"start_order": DEFAULT_START_ORDER}
+    return {"start_order": role.start_order, "shared_mounts": role.mounts, "lxc_config": role.lxc_config,
+            "net_up": tuple(role.net_up.items())}
 
 
 def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str], ...] = ()) -> ContainerSpec:
@@ -96,10 +104,8 @@ def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str]
         networks.append(NetworkSpec(interface=net["interface"], bridge=net["bridge"], mac=net["mac"],
                                     address=net.get("address"), prefixlen=prefix, gateway=gateway,
                                     mtu=net.get("mtu")))
-    start_order, shared, lxc_config = _declared(hv["container_type"])
     return ContainerSpec(name=name, container_type=hv["container_type"], host=hv["physical_host"],
-                         networks=tuple(networks), start_order=start_order, dev_mounts=tuple(dev_mounts),
-                         shared_mounts=shared, lxc_config=lxc_config)
+                         networks=tuple(networks), dev_mounts=tuple(dev_mounts), **_declared(hv["container_type"]))
 
 
 def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
@@ -115,6 +121,8 @@ def lxc_config_items(spec: ContainerSpec) -> list[tuple[str, str]]:
             items.append((f"{prefix}.ipv4.gateway", net.gateway))
         if net.mtu:
             items.append((f"{prefix}.mtu", str(net.mtu)))
+        if net.interface in dict(spec.net_up):
+            items.append((f"{prefix}.script.up", str(spec.net_up_script(net.interface))))
     items += [
         ("lxc.mount.entry", f"{spec.data_dir} {DATA_MOUNT} none bind,create=dir 0 0"),
         ("lxc.mount.entry", f"{spec.log_dir} {LOG_MOUNT} none bind,create=dir 0 0"),
@@ -218,6 +226,10 @@ class ContainerConfigured:
         return None if marker.get("spec_digest") == self.spec.digest() else "config differs from the inventory"
 
     def apply(self) -> None:
+        for interface, script in self.spec.net_up:
+            path = self.spec.net_up_script(interface)
+            path.write_text(script)
+            path.chmod(0o755)
         container = lxc_module().Container(self.spec.name)
         for key in ("lxc.net", "lxc.mount.entry", "lxc.group"):
             container.clear_config_item(key)

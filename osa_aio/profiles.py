@@ -13,7 +13,8 @@ from typing import Mapping
 from osa_aio.errors import ConfigError
 
 VARIABLE = "osa_aio_profile"
-DEFAULT = "aio"
+DEFAULT = "aio"       # the shipped config's counts
+LARGEST = "compute"   # what a fresh bootstrap chooses when the host holds it (osa_aio.bootstrap)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ class Role:
     # More LXC config keys of its containers, set last: a key set once replaces the image's value
     # (lxc.apparmor.profile), lxc.mount.entry adds to the others.
     lxc_config: tuple[tuple[str, str], ...] = ()
+    # interface -> a script LXC runs on the host when it makes that interface's veth (LXC passes the
+    # host's end last): what only the host side of a veth can set.
+    net_up: Mapping[str, str] = field(default_factory=dict)
     venv: str | None = None                  # its venv under /openstack/venvs (dev mode installs there)
     log_units: tuple[str, ...] = ()          # `osa-aio logs`: the units whose journal it reads
     log_files: tuple[str, ...] = ()          # and the log files (shell globs) in each container

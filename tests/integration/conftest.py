@@ -21,6 +21,7 @@ import yaml
 from osa_aio.config import project_path
 from osa_aio.host import primary_address
 from osa_aio.inventory.query import group_members
+from osa_aio.profiles import DEFAULT, PROFILES, VARIABLE
 from osa_aio.roles import ROLES
 from osa_aio.roles.catalog import Keystone
 from osa_aio.transport import LxcAttachRunner
@@ -39,6 +40,17 @@ def verify_rows(inventory: dict) -> int:
     """How many rows `osa-aio verify` has on this inventory: every check of every role with containers."""
     return sum(len(role.checks) for role in ROLES.values()
                if role.container_type is None or group_members(inventory, role.group))
+
+
+def deployed_counts(aio) -> dict[str, int]:
+    """container type -> containers of the profile bootstrap chose for this deployment (the default
+    grows to the largest profile where the host holds it)."""
+    chosen = yaml.safe_load((aio.config_dir / "user_variables.yml").read_text()).get(VARIABLE) or DEFAULT
+    return {ctype: count for ctype, count in PROFILES[chosen].counts.items() if count}
+
+
+def deployed_total(aio) -> int:
+    return sum(deployed_counts(aio).values())
 
 
 def shipped_secrets() -> list[str]:

@@ -5,7 +5,7 @@ import re
 
 import lxc
 
-from tests.conftest import default_total
+from tests.integration.conftest import deployed_total
 
 
 def test_destroy_one_then_run_brings_it_back_the_same(aio):
@@ -15,7 +15,7 @@ def test_destroy_one_then_run_brings_it_back_the_same(aio):
     assert out.stdout.strip() == f"destroyed {name}"
     rows = {r["name"]: r for r in json.loads(aio.osa("list", "--json").stdout)}
     assert rows[name]["state"] == "ABSENT"
-    assert sum(r["state"] == "RUNNING" for r in rows.values()) == default_total() - 1
+    assert sum(r["state"] == "RUNNING" for r in rows.values()) == deployed_total(aio) - 1
     run = aio.osa("run", "--limit", name)
     assert re.search(r"^ok=\d+ changed=\d+ failed=0$", run.stdout, re.M), run.stdout
     rows = {r["name"]: r for r in json.loads(aio.osa("list", "--json").stdout)}
@@ -29,4 +29,4 @@ def test_destroy_refuses_without_target_or_yes(aio):
     assert aio.osa("destroy", check=False).returncode == 2
     refused = aio.osa("destroy", "--all", check=False)
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    assert sum(r["state"] == "RUNNING" for r in json.loads(aio.osa("list", "--json").stdout)) == default_total()
+    assert sum(r["state"] == "RUNNING" for r in json.loads(aio.osa("list", "--json").stdout)) == deployed_total(aio)

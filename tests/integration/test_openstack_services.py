@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from osa_aio.roles import ROLES, glance
+from osa_aio.roles import compute, ROLES, glance
 from tests.checkouts import sdist_checkout
 from tests.integration.conftest import (EXTERNAL_VIP, VIP, RequestLoop, keystone, openstack, rebuild_under_load,
                                        verify_rows)
@@ -49,12 +49,15 @@ def test_each_glance_container_serves_the_image(aio, image):
         assert hashlib.sha256(data).hexdigest() == digest, name
     # One store on the host, owned by glance's fixed uid in every container.
     stored = list(Path(glance.ROLE.mounts[0][0]).iterdir())
-    assert [p.name for p in stored] == [image_id] and stored[0].stat().st_uid == glance.UID
+    assert image_id in [p.name for p in stored] and {p.stat().st_uid for p in stored} == {glance.UID}
 
 
-def test_placement_answers_through_the_vip(utility):
+def test_placement_answers_through_the_vip(aio, utility):
     providers = json.loads(openstack(utility, "resource", "provider", "list", "-f", "json").stdout)
-    assert providers == []  # nothing registers yet (nova comes later); the call itself went through
+    # Each compute node registers itself (none without the compute profile).
+    computes = sorted(n for n in aio.containers() if aio.inventory()["_meta"]["hostvars"][n]["container_type"]
+                      == compute.CONTAINER_TYPE)
+    assert sorted(p["name"] for p in providers) == computes
     classes = json.loads(openstack(utility, "resource", "class", "list", "-f", "json").stdout)
     assert "VCPU" in {c["name"] for c in classes}
     with urllib.request.urlopen(f"http://{VIP}:8780/", timeout=10) as response:
