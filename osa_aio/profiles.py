@@ -35,8 +35,8 @@ PROFILES = {p.name: p for p in (
     Profile("infra", "the shared infrastructure alone: repo, HAProxy, galera x3, rabbitmq x3, memcached, utility"),
     Profile("identity", "infra + keystone x2: redundant like OSA's AIO"),
     Profile("minimal", "one of each service: for a laptop"),
-    Profile("aio", "every service osa-aio has but compute, redundant where production is (the default)"),
-    Profile("compute", "aio + nova, neutron (ML2/OVN) and a compute node: VMs boot"),
+    Profile("aio", "every service but nova and neutron, redundant where production is (the shipped config)"),
+    Profile("compute", "aio + nova, neutron (ML2/OVN) and a compute node: VMs boot (the default where it fits)"),
 )}
 
 

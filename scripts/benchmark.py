@@ -5,7 +5,9 @@
 
 Rows: a cold deploy (no caches: `destroy --all --purge` first, so the base image, the images and
 the wheels are all built), a no-op re-run, a warm deploy (caches kept, containers destroyed), each
-deploy's phases (a phase per service); for keystone, glance and heat, rebuilding one container, swapping
+deploy's phases (a phase per service); with the compute profile, a server of the test guest (create to
+ACTIVE and to its first TCP answer on a floating IP, a rebuild of the compute container, delete); for
+keystone, glance and heat, rebuilding one container, swapping
 in a dev checkout (made from its sdist), an edit then `dev --restart`, and `dev --off`; the
 resident memory of each container after the deploy; and the median time of one `true` through the
 python-lxc runner next to the same through the `lxc-attach` command. It leaves a deployed AIO behind.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,16 +33,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from osa_aio import guest_image  # noqa: E402
 from osa_aio.config import resolve_config_dir  # noqa: E402
 from osa_aio.containers import osa_aio_containers  # noqa: E402
 from osa_aio.output import format_table  # noqa: E402
-from osa_aio.roles import ROLES  # noqa: E402
+from osa_aio.roles import ROLES, cloud  # noqa: E402
 from osa_aio.transport import LxcAttachRunner  # noqa: E402
 from tests.checkouts import sdist_checkout  # noqa: E402
 from tests.cli import osa as run_osa  # noqa: E402
 from tests.load import SCENARIOS, Target, every_container_stopped  # noqa: E402
 
 TARGETS = {"cold deploy": 6 * 60, "warm deploy": 3 * 60, "no-op re-run": 15}
+# With nova, neutron and a compute node (the compute profile, the default where the host holds it).
+COMPUTE_TARGETS = {"cold deploy": 10 * 60}
 # For each service: a file of its checkout and an edit to it (what `dev --restart` then serves).
 EDITS = {"keystone": ("keystone/api/discovery.py", "'id': 'v3.14',", "'id': 'v3.14', 'edited': 1,"),
          "glance": ("glance/api/versions.py", "dict(versions=version_objs)", "dict(versions=version_objs, edited=1)"),
@@ -78,6 +84,55 @@ def memory_rows(rows: list) -> None:
     rows.append(("memory: every container", f"{total} MB", ""))
 
 
+def openstack(*args: str) -> str:
+    """The openstack client in the utility container, as admin."""
+    utility = next(n for n in osa_aio_containers() if "-utility-" in n)
+    return LxcAttachRunner(utility).run(["bash", "-c", '. /root/openrc && openstack "$@"', "openstack", *args],
+                                        timeout=600).stdout
+
+
+def ssh_banner(address: str, seconds: float) -> float:
+    """Seconds until the guest's SSH server answers on ``address`` (its banner read over TCP)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            with socket.create_connection((address, 22), timeout=3) as conn:
+                conn.settimeout(3)
+                if conn.recv(64).startswith(b"SSH-"):
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"benchmark: no SSH answer from {address} within {seconds:.0f}s")
+
+
+def server_rows(config_dir: Path, rows: list) -> None:
+    """A server of the test guest: `server create` to ACTIVE, to its first answer over TCP on a
+    floating IP, the qemu process's memory, a rebuild of the compute container to the answer again,
+    and `server delete` until it is gone (the openstack client's own seconds included)."""
+    name = "osa-aio-benchmark-vm"
+    if name in openstack("server", "list", "-f", "value", "-c", "Name").split():  # a leftover
+        openstack("server", "delete", "--wait", name)
+    fip = openstack("floating", "ip", "create", cloud.PUBLIC, "-f", "value", "-c", "floating_ip_address").strip()
+    started = time.monotonic()
+    openstack("server", "create", "--image", guest_image.GUEST, "--flavor", cloud.FLAVOR["name"], "--network",
+              cloud.PRIVATE, "--key-name", cloud.KEYPAIR, "--wait", name)
+    active = time.monotonic() - started
+    openstack("server", "add", "floating", "ip", name, fip)
+    answered = active + ssh_banner(fip, 300)
+    rows.append(("server create: ACTIVE", f"{active:.1f} s", ""))
+    rows.append(("server create: first TCP answer on its floating IP", f"{answered:.1f} s", "<= 90 s"))
+    host = next(n for n in osa_aio_containers() if "-nova-compute-" in n)
+    qemu = LxcAttachRunner(host).run(["sh", "-c", "ps -C qemu-system-x86_64 -o rss= | head -1"]).stdout.strip()
+    rows.append(("memory: qemu of the test VM (256 MB flavor)", f"{int(qemu or 0) // 1024} MB", ""))
+    seconds, _ = osa(config_dir, "rebuild", host, "--yes")
+    again = seconds + ssh_banner(fip, 300)
+    rows.append(("rebuild of the compute container: the VM answers again", f"{again:.1f} s", ""))
+    started = time.monotonic()
+    openstack("server", "delete", "--wait", name)
+    rows.append(("server delete until gone", f"{time.monotonic() - started:.1f} s", ""))
+    openstack("floating", "ip", "delete", fip)
+
+
 def osa(config_dir: Path, *args: str) -> tuple[float, str]:
     """Seconds an osa-aio command took, and its output; the benchmark stops when one fails."""
     started = time.monotonic()
@@ -99,7 +154,8 @@ def deploy(config_dir: Path, label: str, rows: list) -> None:
     boot, boot_out = osa(config_dir, "bootstrap")
     run, run_out = osa(config_dir, "run")
     total = boot + run
-    target = TARGETS.get(label)
+    target = (COMPUTE_TARGETS if any("-nova-compute-" in n for n in osa_aio_containers()) else {}).get(
+        label, TARGETS.get(label))
     rows.append((label, f"{total:.1f} s", f"< {target} s" if target else ""))
     for name, seconds in phases(boot_out) + phases(run_out):
         if seconds >= 0.05:
@@ -156,6 +212,8 @@ def main() -> None:
     noop, out = osa(config_dir, "run")
     changed = re.search(r"changed=(\d+)", out).group(1)
     rows.append((f"no-op re-run (changed={changed})", f"{noop:.1f} s", "< 15 s"))
+    if any("-nova-compute-" in n for n in osa_aio_containers()):
+        server_rows(config_dir, rows)
     memory_rows(rows)
     for service in EDITS:
         developer_rows(config_dir, service, rows)
