@@ -80,11 +80,34 @@ def _container(ctx: Context, role: Role, container: str | None) -> str:
     return names[0]
 
 
-def _install(ctx: Context, dev: DevSpec, editable: str, allow_index: bool) -> list[str]:
-    """The checkout installed editable into the service's venv, its dependencies from the private
-    repo (and, with --allow-index, PyPI too)."""
-    return installer_argv(f"{dev.venv}/bin/python", ctx.repo_links, ctx.repo_constraints,
+def _install(ctx: Context, venv: str, editable: str, allow_index: bool) -> list[str]:
+    """The checkout installed editable into a venv of the service, its dependencies from the
+    private repo (and, with --allow-index, PyPI too)."""
+    return installer_argv(f"{venv}/bin/python", ctx.repo_links, ctx.repo_constraints,
                           *([] if allow_index else ["--no-index"]), "--editable", editable)
+
+
+def _put_in(ctx: Context, role: Role, name: str, venv: str, checkout: DevCheckout, allow_index: bool) -> None:
+    runner = LxcAttachRunner(name)
+    if not ctx.engine.run(role.name, name, [InstallerPresent(runner, ctx.repo_links)]):
+        raise OsaAioError("the installer (uv) could not be fetched from the repo", file=name,
+                          hint="see the lines above; `osa-aio run repo` publishes it")
+    runner.run(_install(ctx, venv, checkout.mount_point, allow_index), timeout=1800,
+               env={"PBR_VERSION": role.dev.version})
+
+
+def _restart_also(role: Role, checkout: DevCheckout, engine: Engine) -> None:
+    """The units of the other containers running the checkout (nova-compute), each staying up."""
+    for also in role.dev.also:
+        for name in checkout.also:
+            runner = LxcAttachRunner(name)
+            units = [u for u in also.units if runner.run(["systemctl", "cat", u], check=False).rc == 0]
+            if not units:
+                continue
+            runner.run(["systemctl", "restart", *units], timeout=300)
+            if not engine.run(role.name, name, [ServiceSteady(runner, unit) for unit in units]):
+                raise OsaAioError(f"{', '.join(units)} on {name} does not stay up on the checkout", file=name,
+                                  hint=f"`osa-aio logs {also.role} --container {name}`")
 
 
 def _restart_service(ctx: Context, role: Role, name: str, engine: Engine) -> None:
@@ -123,23 +146,28 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
     if current and current.container != name:
         raise OsaAioError(f"{current.container} already runs a dev checkout of {service}",
                           hint=f"`osa-aio dev {service} --off` first")
-    checkouts[service] = DevCheckout(service, name, str(source))
+    also = tuple(m for spec in dev.also for m in ctx.members(spec.group))
+    checkouts[service] = DevCheckout(service, name, str(source), also)
     devstate.save(checkouts)
-    say(f"{name}: mounting {source} at {checkouts[service].mount_point}")
+    checkout = checkouts[service]
+    say(f"{', '.join(checkout.containers)}: mounting {source} at {checkout.mount_point}")
     # The mount (a restart of the container); the service comes back at boot, its role is not needed.
-    deploy(config_dir, engine, limit=name, services=[service], containers_only=True)
-    if engine.failed:
-        raise OsaAioError("the container could not take the checkout", file=name, hint="see the lines above")
-    runner = LxcAttachRunner(name)
+    for target in checkout.containers:
+        deploy(config_dir, engine, limit=target, services=[_owner(role, target, ctx)],
+               containers_only=True)
+        if engine.failed:
+            raise OsaAioError("the container could not take the checkout", file=target, hint="see the lines above")
     say(f"{name}: installing the checkout into {dev.venv}")
-    if not engine.run(role.name, name, [InstallerPresent(runner, ctx.repo_links)]):
-        raise OsaAioError("the installer (uv) could not be fetched from the repo", file=name,
-                          hint="see the lines above; `osa-aio run repo` publishes it")
-    runner.run(_install(ctx, dev, checkouts[service].mount_point, allow_index), timeout=1800,
-               env={"PBR_VERSION": dev.version})
+    _put_in(ctx, role, name, dev.venv, checkout, allow_index)
+    runner = LxcAttachRunner(name)
     for command in dev.sync:
         runner.run(list(command), timeout=900)
     _restart_service(ctx, role, name, engine)
+    for spec in dev.also:
+        for target in ctx.members(spec.group):
+            say(f"{target}: installing the checkout into {spec.venv}, restarting {', '.join(spec.units)}")
+            _put_in(ctx, role, target, spec.venv, checkout, allow_index)
+    _restart_also(role, checkout, engine)
     others = [m for m in ctx.members(role.group) if m != name]
     for other in others:
         set_server_state(other, "drain")
@@ -157,7 +185,8 @@ def restart(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
     checkout = _current(service)
     ctx = saved_context(config_dir, engine)
     _restart_service(ctx, role, checkout.container, engine)
-    say(f"{checkout.container}: {service} restarted on {checkout.source}")
+    _restart_also(role, checkout, engine)
+    say(f"{', '.join(checkout.containers)}: {service} restarted on {checkout.source}")
     return checkout.container
 
 
@@ -188,10 +217,13 @@ def stop(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
     checkout = _current(service)
     forget_checkouts({service: checkout}, engine)
     deploy(config_dir, engine, limit=checkout.container, services=[service])
+    ctx = saved_context(config_dir, engine)
+    for name in checkout.also:  # each other container through the role that owns it
+        deploy(config_dir, engine, limit=name, services=[_owner(role, name, ctx)])
     if engine.failed:
         raise OsaAioError("the released code could not be put back", file=checkout.container,
                           hint="see the lines above; `osa-aio rebuild` starts the container afresh")
-    say(f"{checkout.container}: back on the released {role.dev.distribution}; every backend enabled")
+    say(f"{', '.join(checkout.containers)}: back on the released {role.dev.distribution}; every backend enabled")
     return checkout.container
 
 
@@ -200,9 +232,12 @@ def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
     state = devstate.load()
     for service, checkout in checkouts.items():
         role = dev_role(service)
-        runner = LxcAttachRunner(checkout.container)
-        if runner.container.running:  # without its digest the role makes the venv afresh
-            runner.run(["rm", "-f", f"{role.dev.venv}/osa-aio-venv.digest"])
+        venvs = [(checkout.container, role.dev.venv),
+                 *[(name, also.venv) for also in role.dev.also for name in checkout.also]]
+        for name, venv in venvs:
+            runner = LxcAttachRunner(name)
+            if runner.container.running:  # without its digest the role makes the venv afresh
+                runner.run(["rm", "-f", f"{venv}/osa-aio-venv.digest"])
         for member in _members(role.dev):
             try:
                 set_server_state(member, "enable")
@@ -220,6 +255,11 @@ def reset_all(engine: Engine) -> None:
     checkouts = devstate.load()
     if checkouts:
         forget_checkouts(checkouts, engine)
+
+
+def _owner(role: Role, name: str, ctx: Context) -> str:
+    """The role whose container ``name`` is: the service's own, or one of its DevSpec.also."""
+    return next((also.role for also in role.dev.also if name in ctx.members(also.group)), role.name)
 
 
 def _members(dev: DevSpec) -> list[str]:

@@ -18,6 +18,11 @@ class DevCheckout:
     service: str
     container: str
     source: str
+    also: tuple[str, ...] = ()  # other containers running the checkout (DevSpec.also)
+
+    @property
+    def containers(self) -> tuple[str, ...]:
+        return (self.container, *self.also)
 
     @property
     def mount_point(self) -> str:
@@ -28,7 +33,7 @@ def load(path: Path | None = None) -> dict[str, DevCheckout]:
     """service -> its dev checkout."""
     path = path or DEV_STATE
     try:
-        return {k: DevCheckout(**v) for k, v in json.loads(path.read_text()).items()}
+        return {k: DevCheckout(**{**v, "also": tuple(v.get("also", ()))}) for k, v in json.loads(path.read_text()).items()}
     except (OSError, ValueError, TypeError):
         return {}
 
@@ -41,4 +46,4 @@ def save(checkouts: dict[str, DevCheckout], path: Path | None = None) -> None:
 
 def mounts_for(container: str, checkouts: dict[str, DevCheckout]) -> tuple[tuple[str, str], ...]:
     """(host path, path in the container without its leading /) of the checkouts in ``container``."""
-    return tuple(sorted((c.source, c.mount_point.lstrip("/")) for c in checkouts.values() if c.container == container))
+    return tuple(sorted((c.source, c.mount_point.lstrip("/")) for c in checkouts.values() if container in c.containers))

@@ -21,6 +21,18 @@ class Check:
 
 
 @dataclass(frozen=True)
+class DevAlso:
+    """Other containers that run the same code (nova-compute on the compute node): the checkout is
+    mounted there too, installed editable into ``venv`` and ``units`` restarted on it; ``role``
+    puts the released code back there (`dev --off`)."""
+
+    role: str                  # "compute"
+    group: str                 # "nova_compute"
+    venv: str
+    units: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DevSpec:
     """How `osa-aio dev SERVICE` swaps a checkout in: what it is, where it goes, what restarts."""
 
@@ -37,6 +49,7 @@ class DevSpec:
     # checkout runs, so every RPC reaches the dev code; started again by --off.
     exclusive: tuple[str, ...] = ()
     foreground: Callable[["Context", str], list[str]] | None = None  # argv of the first app in a terminal
+    also: tuple[DevAlso, ...] = ()
 
     @property
     def backends(self) -> tuple[str, ...]:

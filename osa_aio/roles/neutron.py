@@ -6,9 +6,10 @@ compute node's ovn-controller and OVN agent (osa_aio.roles.compute) do the agent
 from __future__ import annotations
 
 from osa_aio.roles import ovn_northd
+from osa_aio.roles.base import DevAlso
 from osa_aio.roles.catalog import CatalogEntry
 from osa_aio.roles.context import Context
-from osa_aio.roles.openstack import ApiService, ConfigFile, WsgiApp, api_role
+from osa_aio.roles.openstack import VENVS, ApiService, ConfigFile, WsgiApp, api_role
 
 GROUP = "neutron_server"  # not neutron_all: that one holds the compute containers too
 ML2_CONF = "/etc/neutron/plugins/ml2/ml2_conf.ini"
@@ -38,6 +39,8 @@ SPEC = ApiService(
     python_packages=("pyroute2",),
     dirs=(("/etc/neutron/plugins", 0o750), ("/etc/neutron/plugins/ml2", 0o750)),
     template_values=template_values,
+    # `osa-aio dev neutron` runs the checkout in the compute node's OVN agent too.
+    dev_also=(DevAlso("compute", "nova_compute", f"{VENVS}/neutron", ("neutron-ovn-agent",)),),
     start_order=60, profiles={"compute": 1},
 )
 ROLE = api_role(SPEC)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import HaService
 from osa_aio.roles import galera, rabbitmq
-from osa_aio.roles.base import Check
+from osa_aio.roles.base import Check, DevAlso
 from osa_aio.roles.catalog import CatalogEntry
 from osa_aio.roles.context import Context
-from osa_aio.roles.openstack import ApiService, WsgiApp, api_role
+from osa_aio.roles.openstack import VENVS, ApiService, WsgiApp, api_role
 from osa_aio.steps import Command, sh
 from osa_aio.transport import Runner
 
@@ -129,6 +129,8 @@ SPEC = ApiService(
                                                   "http-check expect status 200"),
                          options=("timeout server 60m",), frontend_options=("timeout client 60m",)),),
     checks=(Check("nova-status upgrade check", status_check),),
+    # `osa-aio dev nova` runs the checkout on the compute node too (the compute role's container).
+    dev_also=(DevAlso("compute", "nova_compute", f"{VENVS}/nova", ("nova-compute",)),),
     start_order=60, profiles={"compute": 1},
 )
 ROLE = api_role(SPEC)

@@ -25,7 +25,7 @@ from osa_aio.containers import host_path
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import BackendUp, HaService
 from osa_aio.roles import galera, memcached, rabbitmq
-from osa_aio.roles.base import Check, DevSpec, Role, knob_values
+from osa_aio.roles.base import Check, DevAlso, DevSpec, Role, knob_values
 from osa_aio.roles.catalog import REGION, CatalogEntry, CatalogRegistered, Keystone, catalog_problem
 from osa_aio.roles.context import Context
 from osa_aio.steps import (DAEMON_RELOAD, Directory, FileContent, FileCopied, HttpAnswers, Packages,
@@ -111,6 +111,7 @@ class ApiService:
     mounts: tuple[tuple[str, str], ...] = ()  # host dir shared by its containers -> path inside
     checks: tuple[Check, ...] = ()            # its own verify rows, before the derived ones
     frontends: tuple[HaService, ...] = ()     # HAProxy frontends beyond one per app (nova's console proxy)
+    dev_also: tuple[DevAlso, ...] = ()        # other containers a dev checkout goes to (nova-compute)
     # Its own steps on each container, after the venv and before the config files (noVNC's web files).
     node_extra: Callable[[Context, "ApiService", str], list] | None = None
     template_values: Callable[[Context, str], dict] | None = None  # more values for its config template
@@ -495,7 +496,7 @@ def api_role(spec: ApiService) -> Role:
                     sync=tuple(tuple(spec.script(argv)) for argv in spec.db_sync),
                     build=tuple(tuple(spec.script(argv)) for argv in spec.build),
                     exclusive=spec.daemons,
-                    foreground=uwsgi_foreground(spec)),
+                    foreground=uwsgi_foreground(spec), also=spec.dev_also),
         start_order=spec.start_order,
         profiles=spec.profiles,
         checks=(*spec.checks, *[_vip_check(app) for app in spec.apps], *[_daemon_check(spec, d) for d in spec.daemons],

@@ -72,6 +72,8 @@ def test_every_role_is_staged_once_and_keeps_the_contract():
             assert set(dev.backends) <= {s.name for s in role.haproxy}
             assert all("{address}" in url for _, url in dev.health)
             assert role.python_packages[0] == f"{dev.distribution}=={dev.version}"
+            for also in dev.also:  # the other containers a checkout goes to belong to a role that puts code back
+                assert ROLES[also.role].group == also.group and also.units and also.venv.startswith("/openstack/venvs/")
 
 
 @pytest.mark.parametrize("spec", API_SPECS, ids=lambda s: s.name)
