@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 from osa_aio.errors import OsaAioError
-from osa_aio.guest_image import Glance, GuestImageBuilt, GuestImageUploaded
+from osa_aio.guest_image import GUEST, Glance, GuestImageBuilt, GuestImageUploaded
 from osa_aio.roles import cloud, galera, neutron, nova, ovn_northd
 from osa_aio.roles.base import Check, Role
 from osa_aio.roles.catalog import Keystone
@@ -311,12 +311,9 @@ def deploy(ctx: Context) -> None:
             *[ComputeServiceUp(keystone, f"http://{ctx.internal_vip}:8774/v2.1", name) for name in targets],
             *[HostMapped(api, database, name) for name in targets]]):
         return
-    ready = cloud.Cloud(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
-    ctx.engine.run(NAME, "ready to use", [
-        *cloud.steps(ctx.config, ready),
-        # Built in the first compute container (apt and cpio are there), cached on the host.
-        GuestImageBuilt(ctx.runner(targets[0]), targets[0]),
-        GuestImageUploaded(Glance(ready.keystone, ctx.internal_vip))])
+    # The guest is built in the first compute container (apt and cpio are there), cached on the host.
+    ready = _ready_steps(ctx)
+    ctx.engine.run(NAME, "ready to use", [*ready[:-1], GuestImageBuilt(ctx.runner(targets[0]), targets[0]), ready[-1]])
 
 
 def install(ctx: Context) -> bool:
@@ -360,6 +357,21 @@ def _hypervisors(ctx: Context) -> str:
     return f"{len(names)} up: {', '.join(sorted(names))}"
 
 
+def _ready_steps(ctx: Context) -> list:
+    ready = cloud.Cloud(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
+    return [*cloud.steps(ctx.config, ready), GuestImageUploaded(Glance(ready.keystone, ctx.internal_vip))]
+
+
+def _ready(ctx: Context) -> str:
+    """What the deploy made ready to use is still there (each step's own check, nothing changed)."""
+    for step in _ready_steps(ctx):
+        problem = step.check()
+        if problem:
+            raise OsaAioError(f"{step.name}: {problem}", hint="`osa-aio run compute` makes it again")
+    return (f"flavor {cloud.FLAVOR['name']}, networks {cloud.PUBLIC} and {cloud.PRIVATE}, {cloud.ROUTER}, "
+            f"keypair {cloud.KEYPAIR}, image {GUEST}")
+
+
 def _daemons(ctx: Context) -> str:
     for name in ctx.members(GROUP):
         for unit in ("ovsdb-server", "ovs-vswitchd", "ovn-controller", *UNITS):
@@ -382,7 +394,8 @@ ROLE = Role(NAME, deploy, install=install, group=GROUP, container_type=CONTAINER
                           "neutron.conf": ("/etc/neutron/neutron.conf", True),
                           "ovn_agent.ini": (OVN_AGENT_INI, True)},
             checks=(Check("compute daemons running", _daemons), Check("OVN chassis", _chassis),
-                    Check("compute services up", _services), Check("hypervisors up", _hypervisors)),
+                    Check("compute services up", _services), Check("hypervisors up", _hypervisors),
+                    Check("cloud ready to use", _ready)),
             log_units=("nova-compute", "neutron-ovn-agent", "libvirtd", "ovn-controller", "ovs-vswitchd"),
             log_files=("/var/log/nova/*.log", "/var/log/neutron/*.log", "/var/log/openvswitch/*.log",
                        "/var/log/ovn/*.log", "/var/log/libvirt/qemu/*.log"))

@@ -18,9 +18,10 @@ import urllib.request
 import pytest
 
 from osa_aio import guest_image
-from osa_aio.roles import cloud, compute, ovn_northd
+from osa_aio.roles import cloud, compute, nova, ovn_northd
 from osa_aio.transport import LxcAttachRunner
-from tests.integration.conftest import VIP, deployed_counts, openstack
+from tests.checkouts import sdist_checkout
+from tests.integration.conftest import VIP, deployed_counts, openstack, verify_rows
 
 SERVER = "osa-aio-test-vm"
 BIG = 1 << 20
@@ -239,3 +240,35 @@ def _refused(url: str) -> bool:
     except OSError:
         return True
     return False
+
+
+def versions_updated() -> set[str]:
+    """The `updated` stamps of nova's versions document through the VIP."""
+    with urllib.request.urlopen(f"http://{VIP}:8774/", timeout=10) as response:
+        return {v["updated"] for v in json.loads(response.read())["versions"]}
+
+
+def nova_module(runner) -> str:
+    """Where the compute node's nova venv imports nova from."""
+    return runner.run([f"{compute.NOVA_VENV}/bin/python3", "-c", "import nova; print(nova.__file__)"]).stdout.strip()
+
+
+def test_dev_nova_runs_the_api_and_the_compute_node_on_the_checkout_then_off(aio, tmp_path_factory):
+    checkout = sdist_checkout("nova", nova.SPEC.version, tmp_path_factory.mktemp("nova-src"))
+    versions = checkout / "nova" / "api" / "openstack" / "compute" / "versions.py"
+    marker = "2026-12-03T00:00:00Z"
+    versions.write_text(versions.read_text().replace('"updated": "2013-07-23T11:33:21Z"', f'"updated": "{marker}"'))
+    runner = LxcAttachRunner(computes(aio)[0])
+    started = time.monotonic()
+    aio.osa("dev", "nova", "--source", str(checkout))
+    swap = time.monotonic() - started
+    assert marker in versions_updated()
+    assert nova_module(runner).startswith("/opt/dev/nova/")  # nova-compute's code is the checkout's too
+    assert runner.run(["systemctl", "is-active", "nova-compute"]).stdout.strip() == "active"
+    started = time.monotonic()
+    aio.osa("dev", "nova", "--off")
+    off = time.monotonic() - started
+    assert marker not in versions_updated()
+    assert "/opt/dev/" not in nova_module(runner)
+    assert f"All {verify_rows(aio.inventory())} checks passed." in aio.osa("verify").stdout
+    print(f"\ndev nova: swap {swap:.1f}s, --off {off:.1f}s")
