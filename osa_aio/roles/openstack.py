@@ -390,6 +390,12 @@ def deploy(ctx: Context, spec: ApiService) -> None:
                                  tuple(ctx.runner(name) for name in targets)))
     if spec.once:
         once += spec.once(ctx, spec)
+    # A service that logs in as its own user at start (nova's conductor makes its placement client
+    # then, and dies on a 401) needs the user before its units: its catalog goes first. Keystone's
+    # own entry needs keystone up: last.
+    early = bool(spec.catalog) and spec.service_user
+    if early:
+        once.insert(0, catalog_step(ctx, spec))
     if once and not ctx.engine.run(spec.name, "once", once):
         return
     jobs = []
@@ -406,7 +412,7 @@ def deploy(ctx: Context, spec: ApiService) -> None:
         return
     vip = [*[BackendUp(app.name) for app in spec.apps],
            *[HttpAnswers(f"http://{ctx.internal_vip}:{app.port}{app.health}", wait=60) for app in spec.apps]]
-    if spec.catalog:
+    if spec.catalog and not early:
         vip.append(catalog_step(ctx, spec))
     ctx.engine.run(spec.name, "vip", vip)
 
