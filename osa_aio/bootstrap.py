@@ -113,7 +113,7 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
     with engine.phase("preflight"):
         # Validate the config that will be installed when there is none yet.
         source = config_dir if config_dir.is_dir() else project_path("user_config")
-        if profile is None:
+        if profile is None and profiles.GROW_DEFAULT:
             profile = _grown_default(config_dir, source, address, engine)
         config: Config = load_config(source, host_address=address, profile=profile)
         inventory, _ = build_inventory(config, load_inventory(config_dir) if config_dir.is_dir() else None)

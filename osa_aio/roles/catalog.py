@@ -43,7 +43,10 @@ class Keystone:
         url = path if path.startswith("http") else f"{self.url}{path}"
         request = urllib.request.Request(url, method=method, headers=headers,
                                          data=json.dumps(body).encode() if body is not None else None)
-        log.info("api %s %s", method, url)
+        if url.startswith(self.url):
+            log.info("keystone %s %s", method, path)
+        else:
+            log.info("api %s %s", method, url)
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 status, raw, token_header = response.status, response.read(), response.headers.get("X-Subject-Token")

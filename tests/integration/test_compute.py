@@ -2,7 +2,7 @@
 node registered as a netdev chassis, the cloud ready to use, and one server (the test guest built
 from Debian packages) booted, reached from the host over TCP and ICMP through a floating IP,
 kept by a rebuild of the compute container, and cleaned up on delete. One server at a time: TCG
-takes a core. Skipped where the host could not hold the compute profile (bootstrap chose `aio`)."""
+takes a core. Skipped when the deployment is not on the compute profile."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def computes(aio) -> list[str]:
 @pytest.fixture(scope="module", autouse=True)
 def compute_profile(aio):
     if compute.CONTAINER_TYPE not in deployed_counts(aio):
-        pytest.skip("this host could not hold the compute profile (bootstrap said why)")
+        pytest.skip("the deployment is not on the compute profile (`osa-aio bootstrap --profile compute`)")
 
 
 def os_json(utility, *args) -> dict | list:
