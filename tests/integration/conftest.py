@@ -32,9 +32,6 @@ EXTERNAL_VIP = primary_address()  # `auto`: the host's default-route address
 IMAGE = "osa-aio-test-image"
 
 
-# Every container type a role deploys (destroying them all empties the host but keeps it bootstrapped).
-CONTAINER_TYPES = tuple(role.container_type for role in ROLES.values() if role.container_type)
-
 
 def verify_rows(inventory: dict) -> int:
     """How many rows `osa-aio verify` has on this inventory: every check of every role with containers."""

@@ -27,7 +27,7 @@ from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.roles import ROLES, keystone
 from osa_aio.roles.galera import node_state
 from osa_aio.transport import LxcAttachRunner
-from tests.integration.conftest import CONTAINER_TYPES
+from tests.integration.conftest import deployed_counts
 
 LOG = Path("/var/log/osa-aio/osa-aio.log")
 
@@ -86,7 +86,7 @@ def test_runs_killed_at_three_points_are_completed_by_the_next_run(aio):
     inventory_before = aio.inventory()
     names = [row.name for row in inventory_containers(inventory_before)]
     destroyed = [row.name for row in inventory_containers(inventory_before) if row.container_type not in KEPT]
-    aio.osa("destroy", *[t for t in CONTAINER_TYPES if t not in KEPT])
+    aio.osa("destroy", *[t for t in deployed_counts(aio) if t not in KEPT])
     assert not any(lxc.Container(n).defined for n in destroyed)
 
     # 1. While the containers are being made: some exist, some do not yet.

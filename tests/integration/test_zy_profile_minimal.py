@@ -9,7 +9,7 @@ from osa_aio.config import project_path
 from osa_aio.yamlio import load_yaml
 from tests.cli import osa as run_osa
 from osa_aio.roles import ROLES
-from tests.integration.conftest import CONTAINER_TYPES as TYPES
+from tests.integration.conftest import deployed_counts
 
 # One container of each type the minimal profile has (nova and neutron are not in it).
 MINIMAL = tuple(role.container_type for role in ROLES.values() if role.profiles.get("minimal"))
@@ -33,7 +33,7 @@ def test_minimal_profile_gives_one_container_per_service(aio, tmp_path):
     assert "osa_aio_profile" not in (load_yaml(config_dir / "user_variables.yml") or {})
     shutil.rmtree(config_dir / "env.d")
 
-    aio.osa("destroy", *TYPES)  # the shared deployment's containers make room
+    aio.osa("destroy", *deployed_counts(aio))  # the shared deployment's containers make room
     osa(config_dir, "bootstrap", "--profile", "minimal")
     assert load_yaml(config_dir / "user_variables.yml")["osa_aio_profile"] == "minimal"
     osa(config_dir, "run")
@@ -47,4 +47,4 @@ def test_minimal_profile_gives_one_container_per_service(aio, tmp_path):
         assert [len(frontends[name]["backends"]) for name in ("galera", "keystone", "repo")] == [1, 1, 1]
         assert "* minimal" in " ".join(osa(config_dir, "profiles").stdout.split())
     finally:
-        osa(config_dir, "destroy", *TYPES, check=False)
+        osa(config_dir, "destroy", *MINIMAL, check=False)
