@@ -42,7 +42,7 @@ def verify_rows(inventory: dict) -> int:
 def deployed_counts(aio) -> dict[str, int]:
     """container type -> containers of the profile bootstrap chose for this deployment (the default
     grows to the largest profile where the host holds it)."""
-    chosen = yaml.safe_load((aio.config_dir / "user_variables.yml").read_text()).get(VARIABLE) or DEFAULT
+    chosen = (yaml.safe_load((aio.config_dir / "user_variables.yml").read_text()) or {}).get(VARIABLE) or DEFAULT
     return {ctype: count for ctype, count in PROFILES[chosen].counts.items() if count}
 
 
