@@ -20,7 +20,6 @@ from osa_aio.errors import OsaAioError
 from osa_aio.guest_image import GUEST, Glance, GuestImageBuilt, GuestImageUploaded
 from osa_aio.roles import cloud, galera, neutron, nova, ovn_northd
 from osa_aio.roles.base import Check, Role
-from osa_aio.roles.catalog import Keystone
 from osa_aio.roles.context import Context
 from osa_aio.roles.openstack import VENVS, template_values
 from osa_aio.steps import (DAEMON_RELOAD, Command, Directory, FileContent, FileCopied, ServiceRunning, ServiceSteady,
@@ -57,12 +56,11 @@ OVN_AGENT_INI = "/etc/neutron/plugins/ml2/ovn_agent.ini"
 # python3-libvirt is compiled against Debian's libvirt: linked into the nova venv (OSA's way).
 LIBVIRT_FILES = "/usr/lib/python3/dist-packages/libvirt*"
 UNITS = ("libvirtd", "neutron-ovn-agent", "nova-compute")
+# The files that take overrides (osa_aio.overrides): file -> (path, has sections).
+CONFIG_FILES = {"nova.conf": ("/etc/nova/nova.conf", True), "neutron.conf": ("/etc/neutron/neutron.conf", True),
+                "ovn_agent.ini": (OVN_AGENT_INI, True)}
 # Memory nova keeps from its guests (OSA's default); the rest of what libvirt reports is theirs.
 DEFAULTS = {"reserved_host_memory_mb": 2048, "tb_cache_size": 128}
-
-
-def settings(ctx: Context) -> dict:
-    return ROLE.settings(ctx.config.user_variables)
 
 
 def sudoers(service: str, venv: str, commands: tuple[str, ...]) -> str:
@@ -109,14 +107,13 @@ def libvirt_files() -> list[tuple[str, str]]:
 def node_steps(ctx: Context, name: str) -> list:
     """What needs only the repo: packages are in the image; users, dirs, both venvs, every file."""
     runner = ctx.runner(name)
-    knobs = settings(ctx)
+    knobs = ctx.settings(ROLE)
     nova_values = template_values(ctx, nova.SPEC, name)
     nova_values.update(compute=True, state_path=STATE_PATH, reserved_host_memory_mb=knobs["reserved_host_memory_mb"],
                        settings={**nova_values["settings"], **knobs})
     neutron_values = {**template_values(ctx, neutron.SPEC, name), **ovn_northd.connections(ctx),
                       "metadata_secret": ctx.secret(nova.METADATA_SECRET), "venv": NEUTRON_VENV}
-    files = {"nova.conf": ("/etc/nova/nova.conf", True), "neutron.conf": ("/etc/neutron/neutron.conf", True),
-             "ovn_agent.ini": (OVN_AGENT_INI, True)}
+    files = CONFIG_FILES
 
     def config(service: str, file: str, text: str, notify: str) -> FileContent:
         return FileContent(runner, files[file][0], ctx.config_file(NAME, files, file, name, text), mode=0o640,
@@ -247,8 +244,7 @@ class ComputeServiceUp:
     """nova-compute on this node reports to nova as up (through the conductor: the queue and the
     database work), read from the compute API."""
 
-    keystone: Keystone
-    url: str
+    api: cloud.Cloud
     host: str
     wait: float = 180
 
@@ -257,7 +253,7 @@ class ComputeServiceUp:
         return f"nova-compute on {self.host} up"
 
     def _problem(self) -> str | None:
-        data = self.keystone.call("GET", f"{self.url}/os-services?binary=nova-compute&host={self.host}")
+        data = self.api.call("GET", f"{self.api.nova}/os-services?binary=nova-compute&host={self.host}")
         services = data.get("services", [])
         if not services:
             return "not registered"
@@ -304,11 +300,10 @@ def deploy(ctx: Context) -> None:
         ]))
     if not ctx.engine.run_parallel(NAME, jobs):
         return
-    keystone = Keystone(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
     api = ctx.runner(ctx.members(nova.GROUP)[0])
     database = ctx.runner(galera.synced_member(ctx))
     if not ctx.engine.run(NAME, "registered", [
-            *[ComputeServiceUp(keystone, f"http://{ctx.internal_vip}:8774/v2.1", name) for name in targets],
+            *[ComputeServiceUp(_cloud(ctx), name) for name in targets],
             *[HostMapped(api, database, name) for name in targets]]):
         return
     # The guest is built in the first compute container (apt and cpio are there), cached on the host.
@@ -339,8 +334,8 @@ def _chassis(ctx: Context) -> str:
 
 
 def _services(ctx: Context) -> str:
-    keystone = Keystone(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
-    services = keystone.call("GET", f"http://{ctx.internal_vip}:8774/v2.1/os-services")["services"]
+    api = _cloud(ctx)
+    services = api.call("GET", f"{api.nova}/os-services")["services"]
     down = [f"{s['binary']} on {s['host']}" for s in services if s.get("state") != "up" and s.get("status") == "enabled"]
     if down:
         raise OsaAioError(f"down: {', '.join(down)}")
@@ -348,8 +343,8 @@ def _services(ctx: Context) -> str:
 
 
 def _hypervisors(ctx: Context) -> str:
-    keystone = Keystone(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
-    found = keystone.call("GET", f"http://{ctx.internal_vip}:8774/v2.1/os-hypervisors")["hypervisors"]
+    api = _cloud(ctx)
+    found = api.call("GET", f"{api.nova}/os-hypervisors")["hypervisors"]
     names = {h["hypervisor_hostname"] for h in found if h.get("state") == "up"}
     missing = [n for n in ctx.members(GROUP) if n not in names]
     if missing:
@@ -357,8 +352,13 @@ def _hypervisors(ctx: Context) -> str:
     return f"{len(names)} up: {', '.join(sorted(names))}"
 
 
+def _cloud(ctx: Context) -> cloud.Cloud:
+    """The compute and network APIs with the admin's token."""
+    return cloud.Cloud(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
+
+
 def _ready_steps(ctx: Context) -> list:
-    ready = cloud.Cloud(ctx.internal_vip, ctx.secret("keystone_auth_admin_password"))
+    ready = _cloud(ctx)
     return [*cloud.steps(ctx.config, ready), GuestImageUploaded(Glance(ready.keystone, ctx.internal_vip))]
 
 
@@ -390,9 +390,7 @@ ROLE = Role(NAME, deploy, install=install, group=GROUP, container_type=CONTAINER
             lxc_config=(("lxc.mount.entry", "/dev/net/tun dev/net/tun none bind,create=file 0 0"),
                         ("lxc.apparmor.profile", "unconfined")),
             net_up={PROVIDER_INTERFACE: PROVIDER_NET_UP},
-            config_files={"nova.conf": ("/etc/nova/nova.conf", True),
-                          "neutron.conf": ("/etc/neutron/neutron.conf", True),
-                          "ovn_agent.ini": (OVN_AGENT_INI, True)},
+            config_files=CONFIG_FILES,
             checks=(Check("compute daemons running", _daemons), Check("OVN chassis", _chassis),
                     Check("compute services up", _services), Check("hypervisors up", _hypervisors),
                     Check("cloud ready to use", _ready)),
