@@ -96,7 +96,9 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
 
     ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
                   wheel_sets=wheel_sets(_container_types(inventory)), haproxy_services=haproxy_services(config.user_variables))
-    _run_stages(ctx, roles)
+    # A role whose type has no container in this inventory (a smaller profile) has nothing to do.
+    present = _container_types(inventory)
+    _run_stages(ctx, [role for role in roles if role.container_type is None or role.container_type in present])
     if not engine.failed and not engine.check_mode:
         _collect_garbage()
     return names

@@ -15,10 +15,7 @@ from osa_aio.errors import ConfigError
 VARIABLE = "osa_aio_profile"
 DEFAULT = "aio"       # the shipped config's counts
 LARGEST = "compute"   # what a fresh bootstrap chooses when the host holds it (osa_aio.bootstrap)
-# Off for now: with nova, neutron and a compute node the integration suite took 61 min on 2 cores
-# (CI allows 45), so the default stays `aio` until the deploy and the suite are trimmed (issue 13);
-# `osa-aio bootstrap --profile compute` deploys them.
-GROW_DEFAULT = False
+GROW_DEFAULT = True
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from osa_aio.roles import ROLES
 from osa_aio.roles.catalog import Keystone
 from osa_aio.transport import LxcAttachRunner
 from tests.cli import osa
+from tests.integration.interrupt import Interrupted, check_completed, kill_cold_run
 
 VIP = "172.29.236.101"          # the shipped config's internal VIP
 EXTERNAL_VIP = primary_address()  # `auto`: the host's default-route address
@@ -87,6 +88,7 @@ class Deployment:
     bootstrap: subprocess.CompletedProcess
     run: subprocess.CompletedProcess
     seconds: dict[str, float] = field(default_factory=dict)
+    interrupted: Interrupted | None = None  # the cold run's kills (None with OSA_AIO_TEST_CONFIG_DIR)
 
     def inventory(self) -> dict:
         return json.loads((self.config_dir / "openstack_inventory.json").read_text())
@@ -118,14 +120,28 @@ def aio(tmp_path_factory) -> Deployment:
     started = time.monotonic()
     boot = osa("bootstrap", config_dir=config_dir)
     booted = time.monotonic()
+    # The cold run is killed at four points first (test_interrupted_runs.py asserts on what it saw);
+    # the next run must complete it.
+    interrupted = None if REUSE else kill_cold_run(config_dir)
+    killed = time.monotonic()
     run = osa("run", config_dir=config_dir)
+    if interrupted is not None:
+        check_completed(config_dir, interrupted, run)
     deployment = Deployment(config_dir, boot, run,
-                            {"bootstrap": booted - started, "run": time.monotonic() - booted})
-    print(f"\nosa-aio deployment: bootstrap {deployment.seconds['bootstrap']:.1f}s, "
-          f"run {deployment.seconds['run']:.1f}s")
+                            {"bootstrap": booted - started, "killed runs": killed - booted,
+                             "run": time.monotonic() - killed}, interrupted)
+    print("\nosa-aio deployment: " + ", ".join(f"{k} {v:.1f}s" for k, v in deployment.seconds.items()))
     yield deployment
     if not REUSE:
         osa("destroy", "--all", "--yes", *([] if KEEP_IMAGE else ["--purge"]), config_dir=config_dir, check=False)
+
+
+def make_healthy(aio) -> None:
+    """After a test that breaks things on purpose: `osa-aio run` only if a container is not running
+    or `verify` fails (a run is half a minute even when it changes nothing)."""
+    stopped = [c["name"] for c in json.loads(aio.osa("list", "--json").stdout) if c["state"] != "RUNNING"]
+    if stopped or aio.osa("verify", check=False).returncode != 0:
+        aio.osa("run", check=False)
 
 
 @pytest.fixture
@@ -146,8 +162,7 @@ def keystone(aio) -> Keystone:
 @pytest.fixture(scope="module")
 def image(aio):
     """A 3 MiB random image uploaded through the VIP with the openstack client (the glance tests
-    and the dashboard's Images panel); its id and sha256. One per module: the interrupted-runs test
-    between them remakes galera, and glance's database with it."""
+    and the dashboard's Images panel); its id and sha256. One per module."""
     utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
     utility.run(["sh", "-c", "head -c 3145728 /dev/urandom > /root/osa-aio-test.img"])
     digest = utility.run(["sha256sum", "/root/osa-aio-test.img"]).stdout.split()[0]

@@ -114,7 +114,7 @@ def test_second_bootstrap_and_run_change_nothing(aio):
 def test_check_mode_changes_nothing_and_says_so(aio):
     config = aio.config_dir / "user_variables.yml"
     before = config.read_text()
-    config.write_text("memcached_memory_mb: 96\n")
+    config.write_text(before + "\nmemcached_memory_mb: 96\n")  # the profile bootstrap chose kept
     try:
         result = aio.osa("run", "--check")
         assert re.search(r"would change +\S+ +file /etc/memcached.conf: content differs", result.stderr)

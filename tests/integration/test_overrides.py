@@ -12,6 +12,7 @@ import yaml
 
 from osa_aio.config import load_config
 from osa_aio.ini import parse
+from osa_aio.profiles import VARIABLE
 from osa_aio.transport import LxcAttachRunner
 
 CONF = "/etc/keystone/keystone.conf"
@@ -36,8 +37,10 @@ def conf(name: str) -> str:
 
 
 def set_variables(aio, values: dict) -> None:
+    """user_variables.yml holds ``values`` and the profile bootstrap chose (which decides the containers)."""
     path = aio.config_dir / "user_variables.yml"
-    path.write_text(yaml.safe_dump(values) if values else "{}\n")
+    kept = {k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items() if k == VARIABLE}
+    path.write_text(yaml.safe_dump({**kept, **values}) if kept or values else "{}\n")
 
 
 @pytest.fixture

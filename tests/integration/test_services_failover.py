@@ -7,7 +7,7 @@ import time
 import pytest
 
 from osa_aio.transport import LxcAttachRunner
-from tests.integration.conftest import openstack
+from tests.integration.conftest import make_healthy, openstack
 
 
 def stop(name: str, kill: bool = False) -> None:
@@ -64,4 +64,4 @@ def verify_within(aio, seconds: float) -> float | None:
 @pytest.fixture(autouse=True)
 def healthy_after(aio):
     yield
-    aio.osa("run", check=False)
+    make_healthy(aio)
