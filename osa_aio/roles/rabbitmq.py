@@ -96,6 +96,8 @@ class NodeNotWedged:
         state, changed = unit.get("ActiveState", "unknown"), unit.get("StateChangeTimestampMonotonic", "0")
         if state == "active":
             return None
+        if runner.run(["test", "-d", "/var/lib/rabbitmq/mnesia"], check=False).rc != 0:
+            return None  # never started (a new container): nothing to empty, no peer to ask
         uptime = float(runner.run(["cat", "/proc/uptime"]).stdout.split()[0])
         if state == "activating" and uptime - int(changed or 0) / 1e6 < WEDGED_AFTER:
             return None
