@@ -22,6 +22,7 @@ from osa_aio.inventory.query import resolve
 from osa_aio.roles import ROLES
 from osa_aio.roles.base import DevSpec, Role
 from osa_aio.roles.context import Context, saved_context
+from osa_aio.roles.openstack import build_marker
 from osa_aio.steps import HttpAnswers, InstallerPresent, ServiceSteady, installer_argv
 from osa_aio.transport import LxcAttachRunner
 
@@ -94,6 +95,14 @@ def _put_in(ctx: Context, role: Role, name: str, venv: str, checkout: DevCheckou
                           hint="see the lines above; `osa-aio run repo` publishes it")
     runner.run(_install(ctx, venv, checkout.mount_point, allow_index), timeout=1800,
                env={"PBR_VERSION": role.dev.version})
+
+
+def _released_back(ctx: Context, dev: DevSpec, runner: LxcAttachRunner, venv: str) -> bool:
+    """The released wheel of the distribution reinstalled over the checkout's editable install."""
+    argv = installer_argv(f"{venv}/bin/python", ctx.repo_links, ctx.repo_constraints, "--no-index",
+                          "--compile-bytecode", "--reinstall-package", dev.distribution,
+                          f"{dev.distribution}=={dev.version}")
+    return runner.run(argv, check=False, timeout=900).rc == 0
 
 
 def _restart_also(role: Role, checkout: DevCheckout, engine: Engine) -> None:
@@ -212,10 +221,12 @@ def foreground(config_dir: Path, service: str, say: Say) -> int:
 
 
 def stop(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
-    """Back to the released code: checkout unmounted, venv reinstalled, every backend enabled."""
+    """Back to the released code: the released distribution put back in each venv (the rest of the
+    venv is the released one: the checkout's dependencies came from the same repo and constraints),
+    checkout unmounted, every backend enabled."""
     role = dev_role(service)
     checkout = _current(service)
-    forget_checkouts({service: checkout}, engine)
+    forget_checkouts({service: checkout}, engine, saved_context(config_dir, engine))
     deploy(config_dir, engine, limit=checkout.container, services=[service])
     ctx = saved_context(config_dir, engine)
     for name in checkout.also:  # each other container through the role that owns it
@@ -227,8 +238,10 @@ def stop(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
     return checkout.container
 
 
-def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
-    """Undo dev checkouts' traces in their containers and HAProxy; the next run reinstalls."""
+def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine, ctx: Context | None = None) -> None:
+    """Undo dev checkouts' traces in their containers and HAProxy. With ``ctx`` (the repo), the
+    released distribution is reinstalled in each venv; without (or if that fails) the venv loses
+    its digest and the next run makes it afresh."""
     state = devstate.load()
     for service, checkout in checkouts.items():
         role = dev_role(service)
@@ -236,7 +249,11 @@ def forget_checkouts(checkouts: dict[str, DevCheckout], engine: Engine) -> None:
                  *[(name, also.venv) for also in role.dev.also for name in checkout.also]]
         for name, venv in venvs:
             runner = LxcAttachRunner(name)
-            if runner.container.running:  # without its digest the role makes the venv afresh
+            if not runner.container.running:
+                continue
+            if role.dev.build:  # what the build made came from the checkout: the next run builds again
+                runner.run(["rm", "-f", build_marker(role.name)])
+            if ctx is None or not _released_back(ctx, role.dev, runner, venv):
                 runner.run(["rm", "-f", f"{venv}/osa-aio-venv.digest"])
         for member in _members(role.dev):
             try:

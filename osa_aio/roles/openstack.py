@@ -283,6 +283,11 @@ def node_steps(ctx: Context, spec: ApiService, name: str) -> list:
     return steps
 
 
+def build_marker(service: str) -> str:
+    """Where the digest of a service's last build (Built) is kept in its container."""
+    return f"/var/lib/{service}/osa-aio-build.digest"
+
+
 @dataclass
 class Built:
     """The service's build commands ran for the venv and main config this container has now (a
@@ -297,7 +302,7 @@ class Built:
 
     @property
     def marker(self) -> str:
-        return f"/var/lib/{self.spec.name}/osa-aio-build.digest"
+        return build_marker(self.spec.name)
 
     def digest(self) -> str:
         """Of the commands, the venv the link points at and the main config's content."""
