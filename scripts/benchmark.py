@@ -49,7 +49,11 @@ COMPUTE_TARGETS = {"cold deploy": 10 * 60}
 # For each service: a file of its checkout and an edit to it (what `dev --restart` then serves).
 EDITS = {"keystone": ("keystone/api/discovery.py", "'id': 'v3.14',", "'id': 'v3.14', 'edited': 1,"),
          "glance": ("glance/api/versions.py", "dict(versions=version_objs)", "dict(versions=version_objs, edited=1)"),
-         "heat": ("heat/api/versions.py", "dict(versions=version_objs)", "dict(versions=version_objs, edited=1)")}
+         "heat": ("heat/api/versions.py", "dict(versions=version_objs)", "dict(versions=version_objs, edited=1)"),
+         "nova": ("nova/api/openstack/compute/versions.py", '"updated": "2013-07-23T11:33:21Z"',
+                  '"updated": "2026-12-03T00:00:00Z"'),
+         "neutron": ("neutron/pecan_wsgi/controllers/root.py", "return {'versions': versions}",
+                     "return {'versions': versions, 'edited': 1}")}
 
 
 def developer_rows(config_dir: Path, service: str, rows: list) -> None:
@@ -216,7 +220,8 @@ def main() -> None:
         server_rows(config_dir, rows)
     memory_rows(rows)
     for service in EDITS:
-        developer_rows(config_dir, service, rows)
+        if any(f"-{ROLES[service].container_type.replace('_', '-')}-" in n for n in osa_aio_containers()):
+            developer_rows(config_dir, service, rows)
 
     name = osa_aio_containers()[0]
     runner = LxcAttachRunner(name)

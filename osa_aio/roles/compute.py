@@ -21,7 +21,7 @@ from osa_aio.guest_image import GUEST, Glance, GuestImageBuilt, GuestImageUpload
 from osa_aio.roles import cloud, galera, neutron, nova, ovn_northd
 from osa_aio.roles.base import Check, Role
 from osa_aio.roles.context import Context
-from osa_aio.roles.openstack import VENVS, template_values
+from osa_aio.roles.openstack import VENVS, template_values, venv_siblings
 from osa_aio.steps import (DAEMON_RELOAD, Command, Directory, FileContent, FileCopied, ServiceRunning, ServiceSteady,
                            SystemdReloaded, SystemUser, is_pending, mark_pending, sh, wait_for)
 from osa_aio.templates import render
@@ -140,12 +140,16 @@ def node_steps(ctx: Context, name: str) -> list:
         # libvirt-qemu walks to the guests' disks.
         Directory(runner, STATE_PATH, 0o755, "nova"),
         Directory(runner, f"{STATE_PATH}/instances", 0o755, "nova"),
-        *ctx.venv_steps(name, NOVA_VENV, nova.SPEC.venv_packages, notify=("nova-compute",)),
+        # The same packages from the same repo as nova's and neutron's API containers: their venvs
+        # are copied (hard links) from there when finished, not built again.
+        *ctx.venv_steps(name, NOVA_VENV, nova.SPEC.venv_packages, notify=("nova-compute",),
+                        siblings=venv_siblings(ctx, nova.SPEC, name)),
         Command(runner, "python3-libvirt linked into the nova venv",
                 sh('site=$("$1/bin/python3" -c "import sysconfig; print(sysconfig.get_paths()[\'purelib\'])") && '
                    'ln -sf $2 "$site/"', NOVA_VENV, LIBVIRT_FILES),
                 unless=sh('"$1/bin/python3" -c "import libvirt"', NOVA_VENV)),
-        *ctx.venv_steps(name, NEUTRON_VENV, neutron.SPEC.venv_packages, notify=("neutron-ovn-agent",)),
+        *ctx.venv_steps(name, NEUTRON_VENV, neutron.SPEC.venv_packages, notify=("neutron-ovn-agent",),
+                        siblings=venv_siblings(ctx, neutron.SPEC, name)),
         # Privileges as OSA gives them: sudo -> the venv's rootwrap -> privsep (os-vif's taps,
         # neutron's namespaces and the metadata haproxy).
         FileContent(runner, "/etc/sudoers.d/nova_sudoers", sudoers("nova", NOVA_VENV, ("nova-rootwrap",
