@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import zip_longest
 from pathlib import Path
 
 from osa_aio import devstate, overrides
@@ -75,10 +76,12 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         image_steps = type_images(types)
         jobs = [(f"image {', '.join(step.container_types)}", [step]) for step in {id(s): s for s in image_steps.values()}.values()]
         # Every service's wheels, before any container changes: a requirements conflict stops here.
+        # Taken in turns with the images: a wheel set mostly waits on PyPI, an image on apt and dpkg.
         if any(role.name == "repo" for role in roles):
-            jobs += [(f"wheels {service}", [WheelsBuilt(service, packages)])
-                     for service, packages in wheel_sets(_container_types(inventory)).items()]
-        engine.run_parallel("images", jobs, workers=4)
+            wheels = [(f"wheels {service}", [WheelsBuilt(service, packages)])
+                      for service, packages in wheel_sets(_container_types(inventory)).items()]
+            jobs = [job for pair in zip_longest(jobs, wheels) for job in pair if job is not None]
+        engine.run_parallel("images", jobs, workers=6)
     if engine.failed:
         return names
 
