@@ -157,12 +157,10 @@ class UserReady:
         return f"missing {', '.join(missing)}" if missing else None
 
     def apply(self) -> None:
-        if self.runner.run(["rabbitmqctl", "list_vhosts", "--silent"]).stdout.split().count(self.vhost) == 0:
-            self.runner.run(["rabbitmqctl", "add_vhost", self.vhost])
-        users = [line.split("\t")[0] for line in self.runner.run(["rabbitmqctl", "list_users", "--silent"]).stdout.splitlines()]
-        if self.user not in users:
-            self.runner.run(["rabbitmqctl", "add_user", self.user, self.password])
-        else:
+        # Made without listing first (each rabbitmqctl call is an Erlang VM: seconds on a busy host):
+        # adding a vhost or user that exists fails harmlessly; set_permissions fails if neither could be made.
+        self.runner.run(["rabbitmqctl", "add_vhost", self.vhost], check=False)
+        if self.runner.run(["rabbitmqctl", "add_user", self.user, self.password], check=False).rc != 0:
             self.runner.run(["rabbitmqctl", "change_password", self.user, self.password])
         self.runner.run(["rabbitmqctl", "set_permissions", "-p", self.vhost, self.user, ".*", ".*", ".*"])
 
