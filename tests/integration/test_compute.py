@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from osa_aio import guest_image
-from osa_aio.roles import cloud, compute, nova, ovn_northd
+from osa_aio.roles import cloud, compute, neutron, nova, ovn_northd
 from osa_aio.transport import LxcAttachRunner
 from tests.checkouts import sdist_checkout
 from tests.integration.conftest import VIP, deployed_counts, openstack, verify_rows
@@ -272,3 +272,38 @@ def test_dev_nova_runs_the_api_and_the_compute_node_on_the_checkout_then_off(aio
     assert "/opt/dev/" not in nova_module(runner)
     assert f"All {verify_rows(aio.inventory())} checks passed." in aio.osa("verify").stdout
     print(f"\ndev nova: swap {swap:.1f}s, --off {off:.1f}s")
+
+
+def neutron_root() -> dict:
+    """neutron's versions document through the VIP."""
+    with urllib.request.urlopen(f"http://{VIP}:9696/", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def neutron_module(runner) -> str:
+    """Where the compute node's neutron venv imports neutron from."""
+    return runner.run([f"{compute.NEUTRON_VENV}/bin/python3", "-c", "import neutron; print(neutron.__file__)"],
+                      log_output=False).stdout.strip().splitlines()[-1]
+
+
+def test_dev_neutron_runs_the_server_and_the_ovn_agent_on_the_checkout_then_off(aio, utility, tmp_path_factory):
+    checkout = sdist_checkout("neutron", neutron.SPEC.version, tmp_path_factory.mktemp("neutron-src"))
+    root = checkout / "neutron" / "pecan_wsgi" / "controllers" / "root.py"
+    root.write_text(root.read_text().replace("return {'versions': versions}",
+                                             "return {'versions': versions, 'osa_aio_dev': 1}"))
+    runner = LxcAttachRunner(computes(aio)[0])
+    started = time.monotonic()
+    aio.osa("dev", "neutron", "--source", str(checkout))
+    swap = time.monotonic() - started
+    assert neutron_root().get("osa_aio_dev") == 1
+    assert neutron_module(runner).startswith("/opt/dev/neutron/")  # the OVN agent's code is the checkout's too
+    assert runner.run(["systemctl", "is-active", "neutron-ovn-agent"]).stdout.strip() == "active"
+    started = time.monotonic()
+    aio.osa("dev", "neutron", "--off")
+    off = time.monotonic() - started
+    assert "osa_aio_dev" not in neutron_root()
+    assert "/opt/dev/" not in neutron_module(runner)
+    agents = json.loads(openstack(utility, "network", "agent", "list", "-f", "json").stdout)
+    assert agents and all(agent["Alive"] in (True, "True", ":-)") for agent in agents), agents
+    assert f"All {verify_rows(aio.inventory())} checks passed." in aio.osa("verify").stdout
+    print(f"\ndev neutron: swap {swap:.1f}s, --off {off:.1f}s")
