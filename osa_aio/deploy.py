@@ -64,8 +64,11 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
             chosen = set(resolve(inventory, limit))
             selected = [name for name in selected if name in chosen]
         names = ordered(inventory, selected)
-        types = _container_types(inventory)
-        _check_secrets(config, [role for role in roles if role.container_type in types | {None}])
+        # A role whose type has no container in this inventory (a smaller profile) has nothing to do.
+        present = _container_types(inventory)
+        roles = [role for role in roles if role.container_type is None or role.container_type in present]
+        sets = wheel_sets(present)
+        _check_secrets(config, roles)
         _check_overrides(config, inventory)
         _check_host(config, inventory, names, runner)
         if not engine.check_mode:
@@ -79,7 +82,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         # Taken in turns with the images: a wheel set mostly waits on PyPI, an image on apt and dpkg.
         if any(role.name == "repo" for role in roles):
             wheels = [(f"wheels {service}", [WheelsBuilt(service, packages)])
-                      for service, packages in wheel_sets(_container_types(inventory)).items()]
+                      for service, packages in sets.items()]
             jobs = [job for pair in zip_longest(jobs, wheels) for job in pair if job is not None]
         engine.run_parallel("images", jobs, workers=6)
     if engine.failed:
@@ -98,10 +101,8 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         return names
 
     ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
-                  wheel_sets=wheel_sets(_container_types(inventory)), haproxy_services=haproxy_services(config.user_variables))
-    # A role whose type has no container in this inventory (a smaller profile) has nothing to do.
-    present = _container_types(inventory)
-    _run_stages(ctx, [role for role in roles if role.container_type is None or role.container_type in present])
+                  wheel_sets=sets, haproxy_services=haproxy_services(config.user_variables))
+    _run_stages(ctx, roles)
     if not engine.failed and not engine.check_mode:
         _collect_garbage()
     return names

@@ -226,9 +226,9 @@ def stop(config_dir: Path, service: str, engine: Engine, say: Say) -> str:
     checkout unmounted, every backend enabled."""
     role = dev_role(service)
     checkout = _current(service)
-    forget_checkouts({service: checkout}, engine, saved_context(config_dir, engine))
-    deploy(config_dir, engine, limit=checkout.container, services=[service])
     ctx = saved_context(config_dir, engine)
+    forget_checkouts({service: checkout}, engine, ctx)
+    deploy(config_dir, engine, limit=checkout.container, services=[service])
     for name in checkout.also:  # each other container through the role that owns it
         deploy(config_dir, engine, limit=name, services=[_owner(role, name, ctx)])
     if engine.failed:

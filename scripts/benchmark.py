@@ -56,10 +56,16 @@ EDITS = {"keystone": ("keystone/api/discovery.py", "'id': 'v3.14',", "'id': 'v3.
                      "return {'versions': versions, 'edited': 1}")}
 
 
+def containers_of(service: str) -> list[str]:
+    """The service's containers on this host, by name."""
+    kind = ROLES[service].container_type.replace("_", "-")
+    return sorted(n for n in osa_aio_containers() if f"-{kind}-" in n)
+
+
 def developer_rows(config_dir: Path, service: str, rows: list) -> None:
     """Rebuild one of its containers, swap in a dev checkout, edit and restart, swap back."""
     role = ROLES[service]
-    name = sorted(n for n in osa_aio_containers() if f"-{role.container_type.replace('_', '-')}-" in n)[0]
+    name = containers_of(service)[0]
     seconds, _ = osa(config_dir, "rebuild", name, "--yes")
     rows.append((f"rebuild one {service} container", f"{seconds:.1f} s", "< 30 s"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,7 +226,7 @@ def main() -> None:
         server_rows(config_dir, rows)
     memory_rows(rows)
     for service in EDITS:
-        if any(f"-{ROLES[service].container_type.replace('_', '-')}-" in n for n in osa_aio_containers()):
+        if containers_of(service):  # nova and neutron: the compute profile only
             developer_rows(config_dir, service, rows)
 
     name = osa_aio_containers()[0]
