@@ -53,15 +53,23 @@ class Interrupted:
 
 
 def log_has(offset: int, pattern: str):
-    """A probe: true once the osa-aio log, from ``offset`` on, has a line matching ``pattern``."""
-    regex = re.compile(pattern)
+    """A probe: true once the osa-aio log, from ``offset`` on, has a line matching ``pattern``.
+    It reads each line once (the probe runs every few milliseconds while the run writes megabytes)."""
+    regex = re.compile(pattern.encode())
+    position = [offset]
 
     def probe() -> bool:
         if not LOG.exists():
             return False
-        with LOG.open() as handle:
-            handle.seek(offset)
-            return any(regex.search(line) for line in handle)
+        with LOG.open("rb") as handle:
+            handle.seek(position[0])
+            while True:
+                line = handle.readline()
+                if not line.endswith(b"\n"):  # the run has not finished writing it yet
+                    return False
+                position[0] = handle.tell()
+                if regex.search(line):
+                    return True
     return probe
 
 
@@ -178,14 +186,14 @@ def _kill_at_four_points(config_dir: Path, record: Interrupted) -> None:
 
     def tables() -> int:
         sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='keystone'"
-        found = galera.run(["mariadb", "-N", "-B", "-e", sql], check=False, log_output=False)
+        found = galera.run(["mariadb", "-N", "-B", "-e", sql], check=False, log_output=False, timeout=20)
         return int(found.stdout.strip() or 0) if found.rc == 0 else 0
 
     def mid_db_sync() -> bool:
         if tables() < 5:
             return False
         # db_sync runs under runuser, which may outlive the killed run: it goes down with it.
-        keystone.run(["pkill", "-KILL", "-f", "keystone-manage db_sync"], check=False)
+        keystone.run(["pkill", "-KILL", "-f", "keystone-manage db_sync"], check=False, timeout=20)
         return True
     run_killed(config_dir, mid_db_sync, "during keystone's first db_sync (5 tables made)", record)
     record.keystone_tables_when_killed = tables()
