@@ -15,9 +15,8 @@ from osa_aio.errors import ConfigError
 VARIABLE = "osa_aio_profile"
 DEFAULT = "aio"       # the shipped config's counts
 LARGEST = "compute"   # what a fresh bootstrap chooses when the host holds it (osa_aio.bootstrap)
-# Off for now: with compute as the default the integration suite took 55.5 min on 2 cores (CI's
-# budget is 45); `osa-aio bootstrap --profile compute` deploys it (issue 13).
-GROW_DEFAULT = False
+# A fresh bootstrap with no profile chosen grows to LARGEST where the host holds its budget.
+GROW_DEFAULT = True
 
 
 @dataclass(frozen=True)
