@@ -4,35 +4,52 @@ from __future__ import annotations
 
 import shlex
 import socket
+import threading
 import time
+from pathlib import Path
 from typing import Mapping, Sequence
 
 from osa_aio.errors import CommandFailed, HostError
 from osa_aio.transport.base import Arg, Result, describe, finish, reveal
 
 
+KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
+
+
 class SshRunner:
-    """Connects on first use and keeps the connection; ``env`` is exported before the command."""
+    """Connects on first use and keeps the connection; ``env`` is exported before the command.
+    The host's key must be in ``known_hosts`` (else the system's): an unknown or changed key is
+    refused, never added on trust."""
 
     def __init__(self, host: str, *, port: int = 22, username: str = "root",
-                 key_filename: str | None = None, connect_timeout: float = 10.0) -> None:
+                 key_filename: str | None = None, connect_timeout: float = 10.0,
+                 known_hosts: str | Path | None = None) -> None:
         self.host = host
         self.port = port
         self.username = username
         self.key_filename = key_filename
         self.connect_timeout = connect_timeout
+        self.known_hosts = Path(known_hosts) if known_hosts else KNOWN_HOSTS
         self.name = f"{username}@{host}:{port}"
         self._client = None
+        self._lock = threading.Lock()  # steps on one host run in threads: one connection for them all
 
     def _connect(self):
+        with self._lock:
+            if self._client is None or not self._client.get_transport() or \
+                    not self._client.get_transport().is_active():
+                self._client = self._new_client()
+            return self._client
+
+    def _new_client(self):
         import paramiko  # noqa: PLC0415 - only hosts reached over SSH need it
 
-        if self._client is not None and self._client.get_transport() and self._client.get_transport().is_active():
-            return self._client
         client = paramiko.SSHClient()
         client.load_system_host_keys()
-        # osa-aio's hosts are the operator's own machines, listed in the config.
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        if self.known_hosts.exists():
+            client.load_host_keys(str(self.known_hosts))
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        keyscan = f"ssh-keyscan -p {self.port} {self.host} >> {self.known_hosts}"
         try:
             client.connect(self.host, port=self.port, username=self.username,
                            key_filename=self.key_filename, timeout=self.connect_timeout,
@@ -48,9 +65,17 @@ class SshRunner:
         except (socket.timeout, TimeoutError):
             raise HostError(f"SSH connection timed out after {self.connect_timeout}s", file=self.name,
                             hint="check the address and that the host is up") from None
-        except (paramiko.SSHException, OSError) as exc:
+        except paramiko.BadHostKeyException:
+            raise HostError(f"SSH host key of {self.host} changed (not the one in {self.known_hosts})",
+                            file=self.name, hint=f"if the host was reinstalled: ssh-keygen -f {self.known_hosts} "
+                                                 f"-R '{_known_name(self.host, self.port)}', then {keyscan}") from None
+        except paramiko.SSHException as exc:
+            if "not found in known_hosts" not in str(exc):
+                raise HostError(f"SSH connection failed: {exc}", file=self.name) from None
+            raise HostError(f"SSH host key of {self.host} is not known", file=self.name,
+                            hint=f"check its fingerprint, then accept it: {keyscan}") from None
+        except OSError as exc:
             raise HostError(f"SSH connection failed: {exc}", file=self.name) from None
-        self._client = client
         return client
 
     def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
@@ -78,6 +103,11 @@ class SshRunner:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _known_name(host: str, port: int) -> str:
+    """How known_hosts names a host (OpenSSH's form: [host]:port off port 22)."""
+    return host if port == 22 else f"[{host}]:{port}"
 
 
 def _drain(chan, deadline: float | None) -> tuple[str, str]:

@@ -88,13 +88,15 @@ PidFile {tmp_path}/sshd.pid
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 break
         time.sleep(0.05)
-    yield {"port": port, "key": str(client_key), "dir": tmp_path}
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(f"[127.0.0.1]:{port} {(tmp_path / 'host_key.pub').read_text().rsplit(' ', 1)[0]}\n")
+    yield {"port": port, "key": str(client_key), "dir": tmp_path, "known_hosts": str(known_hosts)}
     proc.terminate()
     proc.wait(timeout=10)
 
 
 def test_ssh_runner_runs_commands_on_one_reused_connection(sshd):
-    runner = SshRunner("127.0.0.1", port=sshd["port"], key_filename=sshd["key"])
+    runner = SshRunner("127.0.0.1", port=sshd["port"], key_filename=sshd["key"], known_hosts=sshd["known_hosts"])
     try:
         result = runner.run(["sh", "-c", "echo out; echo err >&2; exit 4"], check=False)
         assert (result.rc, result.stdout, result.stderr) == (4, "out\n", "err\n")
@@ -112,11 +114,26 @@ def test_ssh_runner_runs_commands_on_one_reused_connection(sshd):
 
 
 def test_ssh_runner_says_refused_and_auth_failed_clearly(sshd, tmp_path):
-    closed = SshRunner("127.0.0.1", port=free_port(), key_filename=sshd["key"])
+    closed = SshRunner("127.0.0.1", port=free_port(), key_filename=sshd["key"], known_hosts=sshd["known_hosts"])
     with pytest.raises(HostError, match="SSH connection refused; check that sshd runs"):
         closed.run(["true"])
     stranger = tmp_path / "stranger"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
-    denied = SshRunner("127.0.0.1", port=sshd["port"], key_filename=str(stranger))
+    denied = SshRunner("127.0.0.1", port=sshd["port"], key_filename=str(stranger), known_hosts=sshd["known_hosts"])
     with pytest.raises(HostError, match="SSH authentication failed"):
         denied.run(["true"])
+
+
+def test_ssh_runner_refuses_an_unknown_or_changed_host_key(sshd, tmp_path):
+    """Never trust on first use: the key must be in known_hosts; the error says how to accept it."""
+    unknown = SshRunner("127.0.0.1", port=sshd["port"], key_filename=sshd["key"], known_hosts=tmp_path / "empty")
+    with pytest.raises(HostError, match=rf"SSH host key of 127.0.0.1 is not known; .*ssh-keyscan -p {sshd['port']} "
+                                        rf"127.0.0.1 >> {tmp_path}/empty"):
+        unknown.run(["true"])
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    changed = tmp_path / "changed_known_hosts"
+    changed.write_text(f"[127.0.0.1]:{sshd['port']} {(tmp_path / 'other_key.pub').read_text().rsplit(' ', 1)[0]}\n")
+    impostor = SshRunner("127.0.0.1", port=sshd["port"], key_filename=sshd["key"], known_hosts=changed)
+    with pytest.raises(HostError, match=r"SSH host key of 127.0.0.1 changed .*ssh-keygen -f .* -R '\[127.0.0.1\]:"):
+        impostor.run(["true"])
