@@ -21,6 +21,7 @@ import yaml
 from osa_aio.config import project_path
 from osa_aio.host import primary_address
 from osa_aio.inventory.query import group_members
+from osa_aio.lock import Locked, exclusive
 from osa_aio.profiles import DEFAULT, PROFILES, VARIABLE
 from osa_aio.roles import ROLES
 from osa_aio.roles.catalog import Keystone
@@ -68,6 +69,7 @@ KEEP_IMAGE = os.environ.get("OSA_AIO_TEST_KEEP_IMAGE") == "1"
 # A developer's shortcut: run the tests on the deployment of this config dir (bootstrap and run
 # are re-run on it, nothing is destroyed before or after). CI never sets it.
 REUSE = os.environ.get("OSA_AIO_TEST_CONFIG_DIR")
+SUITE_LOCK = Path("/run/osa-aio-suite.lock")
 
 
 def skip_reason() -> str | None:
@@ -111,6 +113,15 @@ def aio(tmp_path_factory) -> Deployment:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
+    # Two suites on one host destroy each other's containers: the second stops at once, saying so.
+    try:
+        with exclusive("integration suite", SUITE_LOCK):
+            yield from _deployment(tmp_path_factory)
+    except Locked as exc:
+        pytest.exit(f"{exc}: one integration suite at a time on a host", returncode=1)
+
+
+def _deployment(tmp_path_factory):
     config_dir = tmp_path_factory.mktemp("aio") / "config"  # absent: bootstrap installs it
     if REUSE:
         config_dir = Path(REUSE)
