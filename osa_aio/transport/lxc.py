@@ -90,3 +90,30 @@ def _exit_code(status: int) -> int:
     checked to be running, so -1 is taken as 255.
     """
     return 255 if status == -1 else os.waitstatus_to_exitcode(status)
+
+
+class LxcCommandRunner:
+    """Runs in container ``name`` through the host runner ``host`` (a remote host's SshRunner) with
+    the `lxc-attach` command: the clean environment of LxcAttachRunner, its timeout, its errors."""
+
+    def __init__(self, host, name: str) -> None:
+        self.host = host
+        self.name = name
+
+    def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
+            env: Mapping[str, str] | None = None, timeout: float | None = None,
+            log_output: bool = True) -> Result:
+        variables = {**BASE_ENV, **(env or {})}
+        command = list(argv)
+        if timeout:
+            command = ["timeout", "--kill-after=5", str(int(timeout)), *command]
+        # The values travel in the host runner's environment, never on a command line.
+        keep = [arg for name in variables for arg in ("--keep-var", name)]
+        started = time.monotonic()
+        done = self.host.run(["lxc-attach", "-n", self.name, "--clear-env", *keep, "--", *command], check=False,
+                             stdin=stdin, env=variables, timeout=timeout + 30 if timeout else None, log_output=False)
+        if done.rc != 0 and "Failed to get init pid" in done.stderr:
+            raise ContainerError("the container is not running", file=self.name,
+                                 hint="start it with `osa-aio run --limit NAME`")
+        return finish(self.name, argv, done.rc, done.stdout, done.stderr, check, time.monotonic() - started,
+                      log_output)

@@ -1,4 +1,5 @@
-"""The runners for real: python-lxc attach into a container, paramiko SSH to an sshd on loopback."""
+"""The runners for real: python-lxc attach into a container, the lxc-attach command through a host
+runner (how a remote host's containers are reached), paramiko SSH to an sshd on loopback."""
 
 import socket
 import subprocess
@@ -9,12 +10,15 @@ import pytest
 
 from osa_aio.errors import CommandFailed, ContainerError, HostError
 from osa_aio.secrets import Secret
-from osa_aio.transport import LxcAttachRunner, SshRunner, put
+from osa_aio.transport import LocalRunner, LxcAttachRunner, LxcCommandRunner, SshRunner, put
+
+# The two ways into a container: python-lxc here, the lxc-attach command through a host's runner.
+INTO = {"python-lxc": LxcAttachRunner, "lxc-attach command": lambda name: LxcCommandRunner(LocalRunner(), name)}
 
 
-@pytest.fixture
-def utility(aio):
-    return LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
+@pytest.fixture(params=list(INTO))
+def utility(aio, request):
+    return INTO[request.param](next(n for n in aio.containers() if "-utility-" in n))
 
 
 def test_lxc_runner_captures_output_and_real_exit_codes(utility):
@@ -46,9 +50,10 @@ def test_put_writes_content_mode_and_owner(utility):
     utility.run(["rm", "/tmp/osa-aio-put-test"])
 
 
-def test_lxc_runner_refuses_a_stopped_container():
+@pytest.mark.parametrize("into", list(INTO))
+def test_lxc_runner_refuses_a_stopped_container(into):
     with pytest.raises(ContainerError, match="not running"):
-        LxcAttachRunner("osa-aio-no-such-container").run(["true"])
+        INTO[into]("osa-aio-no-such-container").run(["true"])
 
 
 def free_port() -> int:
