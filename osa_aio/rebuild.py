@@ -71,12 +71,17 @@ def rebuild(config_dir: Path, target: str, engine: Engine, wipe_data: bool, say:
         started = time.monotonic()
         refuse_if_last(ctx, name)
         role = role_for_type(container_spec(ctx.inventory, name).container_type)
-        balanced = _in_haproxy(name)
+        in_haproxy = _in_haproxy(name)
+        # A service's only container has no peer to drain to: HAProxy's health check takes it out
+        # and back (in maintenance, the deploy's own check through the VIP could never pass).
+        balanced = in_haproxy and not (role and ctx.members(role.group) == [name])
         if balanced:
             set_server_state(name, "drain")
             say(f"{name}: drained in HAProxy")
             _wait_sessions_done(name)
             set_server_state(name, "maint")
+        elif in_haproxy:
+            set_server_state(name, "enable")  # ends a maintenance an earlier failed rebuild left
         if role is galera.ROLE and LxcAttachRunner(name).container.running:
             LxcAttachRunner(name).run(["systemctl", "stop", "mariadb"], check=False, timeout=300)
         destroy_container(name, keep_data=not wipe_data)

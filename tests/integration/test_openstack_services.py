@@ -186,3 +186,15 @@ def test_dev_glance_serves_a_checkout_through_the_vip_then_off(aio, glance_check
     assert version_marks(10) == [None] * 10
     assert f"All {verify_rows(aio.inventory())} checks passed." in aio.osa("verify").stdout
     print(f"\nglance dev swap {swap:.1f}s, edit -> restart {restart:.1f}s")
+
+
+def test_rebuild_of_a_service_with_one_container_serves_again_through_the_vip(aio):
+    """A service with one container (placement; nova and neutron on the compute profile) has no peer
+    to drain to: its rebuild is the outage asked for, and the VIP answers again when it ends."""
+    (name,) = group_members(aio.inventory(), ROLES["placement"].group)  # every profile with it has one
+    result = aio.osa("rebuild", name, "--yes")
+    assert re.search(rf"^rebuilt {name} in [\d.]+s$", result.stdout, re.M)
+    assert "drained" not in result.stdout
+    with urllib.request.urlopen(f"http://{VIP}:8780/", timeout=10) as response:
+        assert json.loads(response.read())["versions"][0]["status"] == "CURRENT"
+    aio.osa("verify")
