@@ -205,11 +205,16 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true", help="also the faults under load")
     parser.add_argument("--faults-only", action="store_true", help="only the faults, on the deployed AIO")
     args = parser.parse_args()
-    config_dir = resolve_config_dir(args.config_dir)
     rows: list[tuple[str, str, str]] = []
+    try:
+        measure(args, resolve_config_dir(args.config_dir), rows)
+    finally:  # what was measured is printed even when a step fails
+        print(format_table(["MEASURE", "VALUE", "TARGET"], rows))
+
+
+def measure(args, config_dir: Path, rows: list) -> None:
     if args.faults_only:
         fault_rows(config_dir, rows)
-        print(format_table(["MEASURE", "VALUE", "TARGET"], rows))
         return
 
     if not args.skip_cold:
@@ -247,7 +252,6 @@ def main() -> None:
                  f"{statistics.median(through_cli) * 1000:.1f} ms", ""))
     if args.faults:
         fault_rows(config_dir, rows)
-    print(format_table(["MEASURE", "VALUE", "TARGET"], rows))
 
 
 if __name__ == "__main__":
