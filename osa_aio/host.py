@@ -11,6 +11,7 @@ import netaddr
 
 from osa_aio.config import Config, HostEntry
 from osa_aio.errors import HostError, OsaAioError
+from osa_aio.hosts import split_hosts
 from osa_aio.inventory.generate import host_network_address
 from osa_aio.steps import FileContent
 from osa_aio.transport import LocalRunner, Runner
@@ -52,17 +53,8 @@ def interface_addresses(runner: Runner) -> list[tuple[str, str, int]]:
 
 
 def local_host(config: Config, runner: Runner) -> HostEntry:
-    """The config's host that is this machine: the one whose address is here, or the only one."""
-    hosts = config.hosts()
-    local = {address for _, address, _ in interface_addresses(runner)}
-    for entry in hosts.values():
-        if {entry.ip, entry.address} & local:
-            return entry
-    if len(hosts) == 1:
-        return next(iter(hosts.values()))
-    raise HostError("none of the hosts in the config has an address on this machine",
-                    file=str(config.path("openstack_user_config.yml")),
-                    hint="run osa-aio on the host the config describes")
+    """The config's host that is this machine (osa_aio.hosts.split_hosts says which)."""
+    return split_hosts(config, {address for _, address, _ in interface_addresses(runner)}).local
 
 
 # ---- the plan (pure) -----------------------------------------------------------------------
