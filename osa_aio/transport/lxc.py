@@ -8,7 +8,7 @@ import time
 from typing import Mapping, Sequence
 
 from osa_aio.errors import ContainerError
-from osa_aio.transport.base import Arg, Result, finish, reveal
+from osa_aio.transport.base import Arg, Result, Runner, finish, reveal
 
 BASE_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -96,7 +96,7 @@ class LxcCommandRunner:
     """Runs in container ``name`` through the host runner ``host`` (a remote host's SshRunner) with
     the `lxc-attach` command: the clean environment of LxcAttachRunner, its timeout, its errors."""
 
-    def __init__(self, host, name: str) -> None:
+    def __init__(self, host: Runner, name: str) -> None:
         self.host = host
         self.name = name
 
