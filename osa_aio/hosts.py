@@ -17,6 +17,7 @@ from osa_aio.errors import ConfigError
 
 SSH_DIR = "ssh"                  # under the config dir
 DEFAULT_KEY = "id_ed25519"       # the key osa-aio makes once (also the cloud's keypair: roles/cloud.py)
+KEY_FILE = f"{SSH_DIR}/{DEFAULT_KEY}"
 KNOWN_HOSTS = "known_hosts"      # remote hosts' keys, checked before the user's ~/.ssh/known_hosts
 ANCHOR_GROUP = "shared_infra_hosts"  # OSA's spelling is shared-infra_hosts: both are read
 # host_vars keys (Ansible's) and osa-aio's defaults
@@ -57,21 +58,20 @@ def split_hosts(config: Config, local_addresses: set[str]) -> HostPlan:
 def ssh_access(config: Config, entry: HostEntry) -> SshAccess:
     """A remote host's SSH settings from its host_vars; a wrong one is a one-line error naming it."""
     where = f"{entry.group}.{entry.name}.host_vars"
+    file = str(config.path(USER_CONFIG))
     merged = {key: value for e in config.host_entries if e.name == entry.name for key, value in e.host_vars.items()}
     address = merged.get(ADDRESS, entry.ip)
     user = merged.get(USER, "root")
     for key, value in ((ADDRESS, address), (USER, user)):
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"must be a non-empty string, not {value!r}", file=str(config.path(USER_CONFIG)),
-                              key=f"{where}.{key}")
+            raise ConfigError(f"must be a non-empty string, not {value!r}", file=file, key=f"{where}.{key}")
     port = merged.get(PORT, 22)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError(f"must be a port number (1-65535), not {port!r}", file=str(config.path(USER_CONFIG)),
-                          key=f"{where}.{PORT}")
-    key_file = Path(merged[KEY]).expanduser() if merged.get(KEY) else config.path(SSH_DIR) / DEFAULT_KEY
+        raise ConfigError(f"must be a port number (1-65535), not {port!r}", file=file, key=f"{where}.{PORT}")
+    key_file = Path(merged[KEY]).expanduser() if merged.get(KEY) else config.path(KEY_FILE)
     if not key_file.is_file():
         raise ConfigError(f"the SSH key {key_file} for host {entry.name} does not exist",
-                          file=str(config.path(USER_CONFIG)), key=f"{where}.{KEY}",
+                          file=file, key=f"{where}.{KEY}",
                           hint=f"give the private key osa-aio logs in to {entry.name} with")
     return SshAccess(entry.name, address, user, port, key_file, config.path(SSH_DIR) / KNOWN_HOSTS)
 

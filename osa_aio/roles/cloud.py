@@ -17,6 +17,7 @@ import netaddr
 
 from osa_aio.config import Config
 from osa_aio.errors import ConfigError
+from osa_aio.hosts import KEY_FILE  # under the config dir; made once, never replaced
 from osa_aio.inventory.generate import host_network_address
 from osa_aio.roles.catalog import Keystone
 from osa_aio.roles.neutron import PHYSNET
@@ -27,7 +28,6 @@ PRIVATE = "private"
 PRIVATE_CIDR = "10.0.0.0/26"       # devstack's
 ROUTER = "router1"
 KEYPAIR = "osa-aio"
-KEY_FILE = "ssh/id_ed25519"        # under the config dir; made once, never replaced
 POOL_SIZE = 100                    # floating IPs and router gateways, right after the host's address
 RULES = (("icmp", None), ("tcp", 22))
 

@@ -44,8 +44,7 @@ class LxcAttachRunner:
 
     def _require_running(self) -> None:
         if not self.container.running:
-            raise ContainerError("the container is not running", file=self.name,
-                                 hint="start it with `osa-aio run --limit NAME`")
+            raise not_running(self.name)
 
     def interactive(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
         """Run with the caller's terminal (stdin, stdout, stderr); return the exit code."""
@@ -61,10 +60,7 @@ class LxcAttachRunner:
             log_output: bool = True) -> Result:
         lxc = lxc_module()
         self._require_running()
-        command = reveal(argv)
-        if timeout:
-            # attach_wait has no timeout of its own: coreutils' timeout exits 124 when it fires.
-            command = ["timeout", "--kill-after=5", str(int(timeout)), *command]
+        command = with_timeout(reveal(argv), timeout)
         variables = [f"{k}={v}" for k, v in {**BASE_ENV, **(env or {})}.items()]
         data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
         started = time.monotonic()
@@ -81,6 +77,15 @@ class LxcAttachRunner:
             stderr = ferr.read().decode(errors="replace")
         rc = _exit_code(status)
         return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started, log_output)
+
+
+def with_timeout(command: list, timeout: float | None) -> list:
+    """The command under coreutils' timeout (exit 124 when it fires): attaching has none of its own."""
+    return ["timeout", "--kill-after=5", str(int(timeout)), *command] if timeout else command
+
+
+def not_running(name: str) -> ContainerError:
+    return ContainerError("the container is not running", file=name, hint="start it with `osa-aio run --limit NAME`")
 
 
 def _exit_code(status: int) -> int:
@@ -104,16 +109,13 @@ class LxcCommandRunner:
             env: Mapping[str, str] | None = None, timeout: float | None = None,
             log_output: bool = True) -> Result:
         variables = {**BASE_ENV, **(env or {})}
-        command = list(argv)
-        if timeout:
-            command = ["timeout", "--kill-after=5", str(int(timeout)), *command]
+        command = with_timeout(list(argv), timeout)
         # The values travel in the host runner's environment, never on a command line.
         keep = [arg for name in variables for arg in ("--keep-var", name)]
         started = time.monotonic()
         done = self.host.run(["lxc-attach", "-n", self.name, "--clear-env", *keep, "--", *command], check=False,
                              stdin=stdin, env=variables, timeout=timeout + 30 if timeout else None, log_output=False)
         if done.rc != 0 and "Failed to get init pid" in done.stderr:
-            raise ContainerError("the container is not running", file=self.name,
-                                 hint="start it with `osa-aio run --limit NAME`")
+            raise not_running(self.name)
         return finish(self.name, argv, done.rc, done.stdout, done.stderr, check, time.monotonic() - started,
                       log_output)
