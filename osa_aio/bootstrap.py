@@ -14,7 +14,7 @@ from osa_aio.fsutil import write_atomic
 from osa_aio.inventory.query import containers
 from osa_aio.yamlio import load_yaml
 from osa_aio.engine import Engine
-from osa_aio.host import HostStateRecorded, local_host, network_steps, primary_address
+from osa_aio.host import HostStateRecorded, bridge_joins, host_fleet, network_steps, primary_address
 from osa_aio.image import BaseImageBuilt, current_base, host_recipe
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.store import dumps, inventory_path, load_inventory, save_inventory
@@ -119,9 +119,12 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
         inventory, _ = build_inventory(config, load_inventory(config_dir) if config_dir.is_dir() else None)
         if profile:
             _check_profile_fits_inventory(config, inventory)
-        host = local_host(config, runner)
-        run_preflight(config, inventory, host, runner)
+        hosts = host_fleet(config, runner)
+        entries = config.hosts()
+        remote = [(entries[h.name], h.runner) for h in hosts.hosts.values() if h.remote]
+        run_preflight(config, inventory, entries[hosts.local.name], runner, remote)
         recipe = host_recipe()
+        joins = bridge_joins(config, hosts)
     with engine.phase("config"):
         engine.run("config", "localhost", [ConfigDirInstalled(config_dir),
                                            *([ProfileChosen(config_dir, config.profile)] if profile else []),
@@ -129,13 +132,17 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
                                            InventorySaved(config_dir, address)])
     if engine.failed:
         return
+    # Every host side by side; the VIPs (and HAProxy) are this machine's.
     with engine.phase("network"):
         bridges = tuple(network.bridge for network in config.provider_networks)
-        engine.run("network", host.name, [HostStateRecorded(runner, bridges), *network_steps(config, host, runner)])
+        engine.run_parallel("network", [(h.name, [HostStateRecorded(h.runner, bridges),
+                                                  *network_steps(config, entries[h.name], h.runner, vips=not h.remote),
+                                                  *joins.get(h.name, [])]) for h in hosts.hosts.values()])
     if engine.failed:
         return
     with engine.phase("base image"):
-        engine.run("image", host.name, [BaseImageBuilt(recipe, rebuild=rebuild_image, runner=runner)])
+        engine.run_parallel("image", [(h.name, [BaseImageBuilt(recipe, rebuild=rebuild_image, runner=h.runner)])
+                                      for h in hosts.hosts.values()])
 
 
 def _grown_default(config_dir: Path, source: Path, address: str | None, engine: Engine) -> str | None:

@@ -28,7 +28,7 @@ from osa_aio.dev import stop as dev_stop
 from osa_aio.engine import Engine
 from osa_aio.errors import OsaAioError, StepsFailed
 from osa_aio.haproxy import admin_command, server_states, set_server_state
-from osa_aio.host import local_host, primary_address
+from osa_aio.host import host_fleet, local_host, primary_address
 from osa_aio.inventory.export import ansible_inventory
 from osa_aio.inventory.generate import remove_container
 from osa_aio.inventory.query import containers, resolve
@@ -50,7 +50,7 @@ from osa_aio.snapshots import list_snapshots
 from osa_aio.snapshots import rollback as rollback_snapshot
 from osa_aio.snapshots import take as take_snapshot
 from osa_aio.roles.utility import openrc as utility_openrc
-from osa_aio.transport import LocalRunner, LxcAttachRunner
+from osa_aio.transport import LocalRunner
 from osa_aio.topology import gather as gather_topology
 from osa_aio.topology import dot as topology_dot
 from osa_aio.topology import tree as topology_tree
@@ -273,14 +273,17 @@ def run_command(ctx: click.Context, config_dir: str | None, services: tuple[str,
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, config_dir: str | None, as_json: bool) -> None:
-    """osa-aio's containers with their state, addresses and autostart, like `lxc-ls -f`."""
-    rows = [asdict(row) for row in container_states(_saved_inventory_or_none(config_dir_of(ctx, config_dir)))]
+    """osa-aio's containers on every host with their state, addresses and autostart, like `lxc-ls -f`."""
+    directory = config_dir_of(ctx, config_dir)
+    hosts = host_fleet(load_config(directory, host_address=primary_address())) if directory.is_dir() else None
+    rows = [asdict(row) for row in container_states(_saved_inventory_or_none(directory), hosts)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(format_table(["NAME", "TYPE", "STATE", "IPV4", "AUTOSTART", "DEV"],
-                            [(r["name"], r["container_type"], r["state"], ",".join(r["addresses"]) or "-",
-                              "yes" if r["autostart"] else "no", r["dev"] or "-") for r in rows]))
+    click.echo(format_table(["NAME", "TYPE", "HOST", "STATE", "IPV4", "AUTOSTART", "DEV"],
+                            [(r["name"], r["container_type"], r["host"] or "-", r["state"],
+                              ",".join(r["addresses"]) or "-", "yes" if r["autostart"] else "no", r["dev"] or "-")
+                             for r in rows]))
 
 
 @cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
@@ -294,8 +297,8 @@ def attach(ctx: click.Context, config_dir: str | None, target: str, command: tup
     if inventory is None:
         raise OsaAioError("there is no inventory yet", hint="run `osa-aio bootstrap && osa-aio run` first")
     name = resolve(inventory, target)[0]
-    rc = LxcAttachRunner(name).interactive(list(command) or ["/bin/bash", "-l"],
-                                           env={"TERM": os.environ.get("TERM", "xterm")})
+    rc = host_fleet(read_config(ctx, config_dir)).container(inventory, name).interactive(
+        list(command) or ["/bin/bash", "-l"], env={"TERM": os.environ.get("TERM", "xterm")})
     ctx.exit(rc)
 
 
@@ -529,11 +532,10 @@ def logs(ctx: click.Context, config_dir: str | None, service: str, follow: bool,
     start = since_epoch(since)
     runners = []
     for name in names:
-        runner = context.runner(name)
-        if not runner.container.running:
+        if not context.running(name):
             click.echo(f"{name}: not running, left out", err=True)
             continue
-        runners.append(runner)
+        runners.append(context.runner(name))
     width = max(len(name) for name in names)
     try:
         for line in log_stream(runners, role, lines, start, follow, health_checks):

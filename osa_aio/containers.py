@@ -1,24 +1,24 @@
-"""LXC containers from the inventory, through python-lxc: the spec (pure) and the steps that
-make a container exist, match its spec and run."""
+"""LXC containers from the inventory: the spec (pure) and the steps that make a container exist,
+match its spec and run, on its host (through that host's runner)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import netaddr
 
-from osa_aio import devstate
-from osa_aio.errors import ContainerError, HostError
-from osa_aio.image import LXC_PATH, current_base, destroy_defined, read_marker, write_marker
+from osa_aio import devstate, lxchost
+from osa_aio.errors import HostError
+from osa_aio.hosts import Fleet, Host
+from osa_aio.image import current_base
 from osa_aio.inventory.query import containers as inventory_containers
-from osa_aio.steps import FileContent
-from osa_aio.transport import LocalRunner, LxcAttachRunner
-from osa_aio.transport.lxc import lxc_module
+from osa_aio.lxchost import LOCAL, LXC_PATH
+from osa_aio.steps import FileContent, sh
+from osa_aio.transport import LxcAttachRunner, Runner, put
 
 DATA_ROOT = Path("/openstack")
 SNAPSHOT_DATA = Path("/var/lib/osa-aio/snapshots")  # the /openstack data of each container's snapshots
@@ -155,23 +155,26 @@ def ordered(inventory: dict, names: list[str] | None = None) -> list[str]:
 
 
 # ---- steps ---------------------------------------------------------------------------------
+# Each step acts on the container's host through that host's runner (``host``): this machine's,
+# or a remote host's over SSH.
 
 @dataclass
 class HostDirectories:
     spec: ContainerSpec
+    host: Runner = LOCAL
     name = "data and log directories"
 
-    def _wanted(self) -> list[Path]:
-        return [self.spec.data_dir, self.spec.log_dir, self.spec.log_dir / "apt", self.spec.log_dir / "journal",
-                *[Path(source) for source, _ in self.spec.shared_mounts]]
+    def _wanted(self) -> list[str]:
+        spec = self.spec
+        return [str(p) for p in (spec.data_dir, spec.log_dir, spec.log_dir / "apt", spec.log_dir / "journal",
+                                 *[Path(source) for source, _ in spec.shared_mounts])]
 
     def check(self) -> str | None:
-        missing = [str(p) for p in self._wanted() if not p.is_dir()]
+        missing = self.host.run(sh('for d; do [ -d "$d" ] || echo "$d"; done', *self._wanted())).stdout.split()
         return f"missing {', '.join(missing)}" if missing else None
 
     def apply(self) -> None:
-        for path in self._wanted():
-            path.mkdir(parents=True, exist_ok=True)
+        self.host.run(["mkdir", "-p", *self._wanted()])
 
 
 @dataclass
@@ -180,38 +183,32 @@ class ContainerCreated:
 
     spec: ContainerSpec
     image: str | None = None  # the image to clone; None: the current base image
+    host: Runner = LOCAL
     name = "created"
 
     def check(self) -> str | None:
-        if not lxc_module().Container(self.spec.name).defined:
+        if not lxchost.defined(self.spec.name, self.host):
             return "absent"
         # The marker is written last: without it the clone was interrupted half way.
-        return None if (read_marker(self.spec.name) or {}).get("kind") == "container" else "half-made: remade"
+        marker = lxchost.read_marker(self.spec.name, self.host) or {}
+        return None if marker.get("kind") == "container" else "half-made: remade"
 
     def apply(self) -> None:
-        lxc = lxc_module()
-        base = current_base()
+        base = current_base(self.host)
         if base is None:
             raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
         image = self.image or base["name"]
-        source = lxc.Container(image)
-        # A half-made container from an interrupted run is in the way: remove it first.
-        shutil.rmtree(LXC_PATH / self.spec.name, ignore_errors=True)
-        clone = source.clone(self.spec.name, flags=lxc.LXC_CLONE_SNAPSHOT, bdevtype="overlayfs")
-        how = "overlayfs snapshot"
-        if not clone:
-            shutil.rmtree(LXC_PATH / self.spec.name, ignore_errors=True)
-            clone = source.clone(self.spec.name, flags=0)  # a full copy where overlayfs cannot
-            how = "full copy"
-        if not clone:
-            raise ContainerError(f"LXC could not clone {image}", file=self.spec.name,
-                                 hint="see /var/log/osa-aio/osa-aio.log and `lxc-copy` for details")
+        how = lxchost.clone(image, self.spec.name, self.host)
         # /var/log is a bind mount: give it the image's log folders (nginx, mysql ...) with their owners.
-        self.spec.log_dir.mkdir(parents=True, exist_ok=True)
-        LocalRunner().run(["rsync", "-a", "--include=*/", "--exclude=*", f"{LXC_PATH / image}/rootfs/var/log/",
-                           f"{self.spec.log_dir}/"])
-        write_marker(self.spec.name, {"kind": "container", "container_type": self.spec.container_type,
-                                      "base": image, "clone": how, "spec_digest": None})
+        self.host.run(["mkdir", "-p", str(self.spec.log_dir)])
+        self.host.run(["rsync", "-a", "--include=*/", "--exclude=*", f"{LXC_PATH / image}/rootfs/var/log/",
+                       f"{self.spec.log_dir}/"])
+        lxchost.write_marker(self.spec.name, {"kind": "container", "container_type": self.spec.container_type,
+                                              "base": image, "clone": how, "spec_digest": None}, self.host)
+
+
+# Keys osa-aio owns wholly in a container's config: the image's values of these give way.
+OWNED_KEYS = ("lxc.net.", "lxc.mount.entry", "lxc.group")
 
 
 @dataclass
@@ -219,74 +216,60 @@ class ContainerConfigured:
     """The container's LXC config matches its spec (networks, mounts, autostart)."""
 
     spec: ContainerSpec
+    host: Runner = LOCAL
     name = "configured"
 
     def check(self) -> str | None:
-        marker = read_marker(self.spec.name) or {}
+        marker = lxchost.read_marker(self.spec.name, self.host) or {}
         return None if marker.get("spec_digest") == self.spec.digest() else "config differs from the inventory"
 
     def apply(self) -> None:
         for interface, script in self.spec.net_up:
-            path = self.spec.net_up_script(interface)
-            path.write_text(script)
-            path.chmod(0o755)
-        container = lxc_module().Container(self.spec.name)
-        for key in ("lxc.net", "lxc.mount.entry", "lxc.group"):
-            container.clear_config_item(key)
-        seen: set[str] = set()
-        for key, value in lxc_config_items(self.spec):
-            # Multi-value keys (lxc.mount.entry, lxc.group): set replaces, append adds.
-            setter = container.append_config_item if key in seen else container.set_config_item
-            seen.add(key)
-            if not setter(key, value):
-                raise ContainerError(f"LXC refused {key} = {value}", file=self.spec.name)
-        if not container.save_config():
-            raise ContainerError("LXC could not save the config", file=self.spec.name)
-        if container.running:  # a running container only takes a new config on restart
-            container.stop()
-        marker = read_marker(self.spec.name) or {}
-        write_marker(self.spec.name, {**marker, "spec_digest": self.spec.digest()})
+            put(self.host, str(self.spec.net_up_script(interface)), script, mode=0o755)
+        lxchost.configure(self.spec.name, lxc_config_items(self.spec), OWNED_KEYS, self.host)
+        lxchost.stop(self.spec.name, self.host)  # a running container only takes a new config on restart
+        marker = lxchost.read_marker(self.spec.name, self.host) or {}
+        lxchost.write_marker(self.spec.name, {**marker, "spec_digest": self.spec.digest()}, self.host)
 
 
 @dataclass
 class ContainerRunning:
     spec: ContainerSpec
+    host: Runner = LOCAL
+    runner: Runner | None = None  # the container's own (default: python-lxc's attach on this machine)
     name = "running"
 
     def check(self) -> str | None:
-        return None if lxc_module().Container(self.spec.name).running else "stopped"
+        return None if lxchost.running(self.spec.name, self.host) else "stopped"
 
     def apply(self) -> None:
-        container = lxc_module().Container(self.spec.name)
-        if not container.start() or not container.wait("RUNNING", START_TIMEOUT):
-            raise ContainerError("LXC could not start the container", file=self.spec.name,
-                                 hint=f"try `lxc-start -n {self.spec.name} -F` to see why")
+        lxchost.start(self.spec.name, START_TIMEOUT, self.host)
         # Let systemd finish booting: the roles read unit states next, and a unit still starting
         # (or a restart racing the boot's own start) would mislead them.
-        LxcAttachRunner(self.spec.name).run(["systemctl", "is-system-running", "--wait"], check=False,
-                                            timeout=START_TIMEOUT * 4)
+        runner = self.runner or LxcAttachRunner(self.spec.name)
+        runner.run(["systemctl", "is-system-running", "--wait"], check=False, timeout=START_TIMEOUT * 4)
 
 
 def container_steps(inventory: dict, name: str, image: str | None = None,
-                    dev_mounts: tuple[tuple[str, str], ...] = ()) -> Iterator:
-    """Everything that makes one container exist, match the inventory (and any dev checkout) and run."""
+                    dev_mounts: tuple[tuple[str, str], ...] = (), host: Host | None = None) -> Iterator:
+    """Everything that makes one container exist, match the inventory (and any dev checkout) and run,
+    on its host (default: this machine)."""
+    host = host or Host("localhost", LOCAL)
     spec = container_spec(inventory, name, dev_mounts)
-    yield HostDirectories(spec)
-    yield ContainerCreated(spec, image)
-    yield ContainerConfigured(spec)
-    yield ContainerRunning(spec)
-    runner = LxcAttachRunner(name)
+    runner = host.container(name)
+    yield HostDirectories(spec, host.runner)
+    yield ContainerCreated(spec, image, host.runner)
+    yield ContainerConfigured(spec, host.runner)
+    yield ContainerRunning(spec, host.runner, runner)
     yield FileContent(runner, "/etc/hosts", hosts_file(inventory))
-    yield FileContent(runner, "/etc/resolv.conf", Path("/etc/resolv.conf").read_text())
+    yield FileContent(runner, "/etc/resolv.conf", lxchost.read_text("/etc/resolv.conf", host.runner) or "")
 
 
 # ---- reading state and destroying ------------------------------------------------------------
 
-def osa_aio_containers() -> list[str]:
-    """Every container osa-aio made on this host (by its marker), in or out of the inventory."""
-    if not LXC_PATH.is_dir():
-        return []
-    return sorted(p.name for p in LXC_PATH.iterdir() if (read_marker(p.name) or {}).get("kind") == "container")
+def osa_aio_containers(runner: Runner = LOCAL) -> list[str]:
+    """Every container osa-aio made on the runner's host (by its marker), in or out of the inventory."""
+    return sorted(name for name, marker in lxchost.markers(runner).items() if marker.get("kind") == "container")
 
 
 @dataclass(frozen=True)
@@ -297,34 +280,56 @@ class ContainerState:
     addresses: tuple[str, ...]
     autostart: bool
     dev: str | None = None  # the host checkout it runs (osa-aio dev), if any
+    host: str = ""
 
 
-def container_state(name: str, container_type: str = "", dev: str | None = None) -> ContainerState:
-    container = lxc_module().Container(name)
-    if not container.defined:
-        return ContainerState(name, container_type, "ABSENT", (), False, dev)
-    marker = read_marker(name) or {}
-    addresses = tuple(container.get_ips()) if container.running else ()
-    return ContainerState(name, container_type or marker.get("container_type", ""), container.state,
-                          addresses, container.get_config_item("lxc.start.auto") == "1", dev)
+def container_state(name: str, container_type: str = "", dev: str | None = None,
+                    runner: Runner = LOCAL) -> ContainerState:
+    return host_states([(name, container_type, dev)], runner)[0]
 
 
-def destroy_container(name: str, keep_data: bool = False) -> bool:
+def host_states(rows: list[tuple[str, str, str | None]], runner: Runner = LOCAL,
+                host: str = "") -> list[ContainerState]:
+    """(name, type, dev) -> each one's state on the runner's host, read in two commands."""
+    found = lxchost.states(runner) if rows else {}
+    marked = lxchost.markers(runner) if rows else {}
+    result = []
+    for name, container_type, dev in rows:
+        if name not in found:
+            result.append(ContainerState(name, container_type, "ABSENT", (), False, dev, host))
+            continue
+        state, autostart, addresses = found[name]
+        ctype = container_type or marked.get(name, {}).get("container_type", "")
+        result.append(ContainerState(name, ctype, state, addresses if state == "RUNNING" else (), autostart, dev,
+                                     host))
+    return result
+
+
+def destroy_container(name: str, keep_data: bool = False, runner: Runner = LOCAL) -> bool:
     """Stop and destroy a container, and its data and logs unless ``keep_data``; True if it existed."""
-    existed = lxc_module().Container(name).defined or (LXC_PATH / name).exists()
-    destroy_defined(name)
-    shutil.rmtree(SNAPSHOT_DATA / name, ignore_errors=True)
+    existed = lxchost.exists(name, runner)
+    lxchost.destroy(name, runner)
+    lxchost.remove_tree(SNAPSHOT_DATA / name, runner)
     if not keep_data:
-        shutil.rmtree(DATA_ROOT / name, ignore_errors=True)
-        shutil.rmtree(LOG_ROOT / name, ignore_errors=True)
+        lxchost.remove_tree(DATA_ROOT / name, runner)
+        lxchost.remove_tree(LOG_ROOT / name, runner)
     return existed
 
 
-
-def container_states(inventory: dict | None) -> list[ContainerState]:
-    """The inventory's containers in start order, then osa-aio's leftovers the inventory lacks."""
+def container_states(inventory: dict | None, fleet: Fleet | None = None) -> list[ContainerState]:
+    """The inventory's containers in start order, then osa-aio's leftovers the inventory lacks, on
+    every host of ``fleet`` (default: this machine alone)."""
     known = ordered(inventory) if inventory else []
+    hostvars = inventory["_meta"]["hostvars"] if inventory else {}
     types = {row.name: row.container_type for row in inventory_containers(inventory)} if inventory else {}
-    names = known + [name for name in osa_aio_containers() if name not in types]
     dev = {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()}
-    return [container_state(name, types.get(name, ""), dev.get(name)) for name in names]
+    hosts = list(fleet.hosts.values()) if fleet else [Host("", LOCAL)]
+    states: dict[str, ContainerState] = {}
+    leftovers: list[str] = []
+    for host in hosts:
+        mine = [n for n in known if fleet is None or hostvars[n].get("physical_host") == host.name]
+        extra = [n for n in osa_aio_containers(host.runner) if n not in types]
+        leftovers += extra
+        for state in host_states([(n, types.get(n, ""), dev.get(n)) for n in mine + extra], host.runner, host.name):
+            states[state.name] = state
+    return [states[name] for name in known + leftovers if name in states]

@@ -11,7 +11,9 @@ from osa_aio.config import load_config
 from osa_aio.containers import container_spec, container_steps, ordered
 from osa_aio.engine import Engine
 from osa_aio.errors import HostError, UnknownTarget
-from osa_aio.host import BridgePresent, local_host, primary_address
+from osa_aio.host import BridgePresent, host_fleet, primary_address
+from osa_aio.hosts import Fleet
+from osa_aio.lxchost import LOCAL
 from osa_aio.image import (TypeImageBuilt, current_base, find_type_image, images_in_use, remove_unused_bases,
                            remove_unused_type_images)
 from osa_aio.inventory.update import update
@@ -24,7 +26,7 @@ from osa_aio.repo_build import WheelsBuilt
 from osa_aio.roles import INSTALL_WORKERS, INSTALLS_FROM, ROLES, STAGES, haproxy_services, role_for_type, wheel_sets
 from osa_aio.roles.base import Role
 from osa_aio.roles.context import Context
-from osa_aio.transport import LocalRunner
+from osa_aio.transport import LocalRunner, Runner
 
 
 def select_roles(services: list[str] | None) -> list:
@@ -70,14 +72,23 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         sets = wheel_sets(present)
         _check_secrets(config, roles)
         _check_overrides(config, inventory)
-        _check_host(config, inventory, names, runner)
+        fleet = host_fleet(config, runner)
+        _check_hosts(fleet, inventory, names)
         if not engine.check_mode:
             save_inventory(config_dir, inventory)
 
     with engine.phase("images"):
-        types = sorted({container_spec(inventory, n).container_type for n in names})
-        image_steps = type_images(types)
-        jobs = [(f"image {', '.join(step.container_types)}", [step]) for step in {id(s): s for s in image_steps.values()}.values()]
+        # Each host holds the images of its own containers' types.
+        image_steps: dict[tuple[str, str], TypeImageBuilt] = {}
+        jobs = []
+        for host in fleet.hosts.values():
+            types = sorted({container_spec(inventory, n).container_type for n in names
+                            if fleet.of(inventory, n) is host})
+            steps = type_images(types, host.runner)
+            image_steps.update({(host.name, ctype): step for ctype, step in steps.items()})
+            where = f" on {host.name}" if host.remote else ""
+            jobs += [(f"image {', '.join(step.container_types)}{where}", [step])
+                     for step in {id(s): s for s in steps.values()}.values()]
         # Every service's wheels, before any container changes: a requirements conflict stops here.
         # Taken in turns with the images: a wheel set mostly waits on PyPI, an image on apt and dpkg.
         if any(role.name == "repo" for role in roles):
@@ -91,8 +102,10 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
     with engine.phase("containers"):
         for name in names:
             ctype = container_spec(inventory, name).container_type
-            image = find_type_image(image_steps[ctype].digest()) if ctype in image_steps else None
-            engine.run(ctype, name, container_steps(inventory, name, image, devstate.mounts_for(name, checkouts)))
+            host = fleet.of(inventory, name)
+            step = image_steps.get((host.name, ctype))
+            image = find_type_image(step.digest(), host.runner) if step else None
+            engine.run(ctype, name, container_steps(inventory, name, image, devstate.mounts_for(name, checkouts), host))
     if engine.failed or containers_only:
         return names
     if engine.check_mode and engine.totals()["changed"]:
@@ -101,10 +114,11 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
         return names
 
     ctx = Context(config, inventory, engine, limit=set(names) if limit else None,
-                  wheel_sets=sets, haproxy_services=haproxy_services(config.user_variables))
+                  wheel_sets=sets, haproxy_services=haproxy_services(config.user_variables), host=runner, fleet=fleet)
     _run_stages(ctx, roles)
     if not engine.failed and not engine.check_mode:
-        _collect_garbage()
+        for host in fleet.hosts.values():
+            _collect_garbage(host.runner)
     return names
 
 
@@ -177,8 +191,9 @@ def _check_overrides(config, inventory: dict) -> None:
     overrides.check(config, overrides.catalogue(ROLES.values()), services)
 
 
-def type_images(container_types) -> dict[str, TypeImageBuilt]:
-    """container type -> the image step of its package set; types with the same set share one."""
+def type_images(container_types, runner: Runner = LOCAL) -> dict[str, TypeImageBuilt]:
+    """container type -> the image step of its package set (on the runner's host); types with the
+    same set share one."""
     by_content: dict[tuple, list[str]] = {}
     for ctype in container_types:
         role = role_for_type(ctype)
@@ -186,32 +201,33 @@ def type_images(container_types) -> dict[str, TypeImageBuilt]:
             by_content.setdefault((role.packages, role.disabled_services), []).append(ctype)
     result = {}
     for (packages, disabled), ctypes in by_content.items():
-        step = TypeImageBuilt(tuple(ctypes), packages, disabled)
+        step = TypeImageBuilt(tuple(ctypes), packages, disabled, runner=runner)
         result.update({ctype: step for ctype in ctypes})
     return result
 
 
-def _check_host(config, inventory: dict, names: list[str], runner: LocalRunner) -> None:
+def _check_hosts(fleet: Fleet, inventory: dict, names: list[str]) -> None:
+    """This machine can run LXC; every host the run acts on has its base image and bridges."""
     problems = check_root() + check_lxc()
     if problems:
         raise PreflightFailed(problems)
-    host = local_host(config, runner)
-    foreign = [n for n in names if container_spec(inventory, n).host != host.name]
-    if foreign:
-        raise HostError(f"{foreign[0]} belongs to another host; osa-aio deploys one host for now",
-                        hint="deploy from each host, or run on an all-in-one config")
-    if current_base() is None:
-        raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
-    bridges = {n.bridge for name in names for n in container_spec(inventory, name).networks}
-    missing = sorted(b for b in bridges if BridgePresent(runner, b).check() is not None)
-    if missing:
-        raise HostError(f"bridge {missing[0]} is not up", hint="run `osa-aio bootstrap` first")
+    for host in fleet.hosts.values():
+        mine = [n for n in names if fleet.of(inventory, n) is host]
+        if not mine:
+            continue
+        if current_base(host.runner) is None:
+            raise HostError("there is no base image", file=host.name, hint="run `osa-aio bootstrap` first")
+        bridges = {n.bridge for name in mine for n in container_spec(inventory, name).networks}
+        missing = sorted(b for b in bridges if BridgePresent(host.runner, b, host.name).check() in ("absent", "down"))
+        if missing:
+            raise HostError(f"bridge {missing[0]} is not up", file=host.name, hint="run `osa-aio bootstrap` first")
 
 
-def _collect_garbage() -> None:
-    """Images that no container is cloned from and that are not current are dead weight (type
-    images are full copies, so they do not hold their base image)."""
-    in_use = images_in_use()
-    current = {find_type_image(step.digest()) for step in type_images(role.container_type for role in ROLES.values() if role.container_type).values()}
-    remove_unused_type_images(current - {None}, in_use)
-    remove_unused_bases(in_use)
+def _collect_garbage(runner: Runner) -> None:
+    """Images on a host that no container is cloned from and that are not current are dead weight
+    (type images are full copies, so they do not hold their base image)."""
+    in_use = images_in_use(runner)
+    steps = type_images((role.container_type for role in ROLES.values() if role.container_type), runner)
+    current = {find_type_image(step.digest(), runner) for step in steps.values()}
+    remove_unused_type_images(current - {None}, in_use, runner)
+    remove_unused_bases(in_use, runner)

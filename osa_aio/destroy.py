@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from osa_aio.config import load_config, project_path
+from osa_aio.config import Config, load_config, project_path
 from osa_aio.containers import DATA_ROOT, destroy_container, osa_aio_containers
-from osa_aio.errors import OsaAioError
-from osa_aio.host import FORWARD_CHAIN, INOTIFY_INSTANCES, NAT_CHAIN, STATE_DIR, SYSCTL_FILE, network_plan, local_host, read_host_state
+from osa_aio.errors import HostError, OsaAioError
+from osa_aio.host import (FORWARD_CHAIN, INOTIFY_INSTANCES, NAT_CHAIN, STATE_DIR, SYSCTL_FILE, host_fleet, network_plan,
+                          read_host_state, vxlan_device)
+from osa_aio.hosts import Fleet, Host
 from osa_aio.image import CACHE_DIR, base_images, destroy_defined, type_images
 from osa_aio.roles.haproxy import stop_haproxy
 from osa_aio.inventory.naming import normalize
@@ -19,32 +21,67 @@ from osa_aio.transport import LocalRunner, Runner
 
 
 def destroy_all(config_dir: Path, purge: bool, say) -> None:
-    """Remove containers, bridges, NAT, sysctl and host files; with ``purge`` also the config
-    dir, base images, caches and logs. The host is left as it was before bootstrap."""
+    """Remove containers, bridges, NAT, sysctl and host files on every host; with ``purge`` also
+    the config dir, base images, caches and logs. Each host is left as it was before bootstrap.
+    A host that cannot be reached is said, the others are cleaned, and the command fails."""
     runner = LocalRunner()
     if stop_haproxy(runner):
         say("stopped haproxy (the distribution's haproxy.cfg is back)")
     saved = _saved_inventory(config_dir)
-    names = sorted(set(osa_aio_containers()) | {row.name for row in containers(saved or {"_meta": {"hostvars": {}}})})
+    config = _config(config_dir)
+    hosts = host_fleet(config, runner) if config else Fleet({"localhost": Host("localhost", runner)})
+    entries = config.hosts() if config else {}
+    unreachable = []
+    for host in hosts.hosts.values():
+        where = f" on {host.name}" if host.remote else ""
+        try:
+            entry = entries.get(host.name)
+            plans = network_plan(config, entry, vips=not host.remote) if entry else []
+            others = {name for name in hosts.hosts if name != host.name}
+            _clean_host(host, saved, others, plans, purge, lambda line: say(line + where))
+        except OsaAioError as exc:
+            if not host.remote:
+                raise
+            unreachable.append(host.name)
+            say(f"could not clean host {host.name}: {exc}")
+    if purge:
+        for path in (config_dir, LOG_DIR):
+            if path.exists():
+                shutil.rmtree(path)
+                say(f"removed {path}")
+    if unreachable:
+        raise HostError(f"host {unreachable[0]} was not cleaned", hint="see the line above; run it again once it "
+                        "answers")
+
+
+def _clean_host(host: Host, saved: dict | None, others: set[str], plans: list, purge: bool, say) -> None:
+    """One host back to how it was before bootstrap (``others``: the other hosts' names, whose
+    containers are theirs to destroy)."""
+    runner = host.runner
+    rows = containers(saved or {"_meta": {"hostvars": {}}})
+    names = sorted(set(osa_aio_containers(runner)) | {row.name for row in rows if row.host not in others})
     for name in names:
-        if destroy_container(name):
+        if destroy_container(name, runner=runner):
             say(f"destroyed container {name}")
-    state = read_host_state() or {}
-    for bridge, addresses in _bridges(config_dir, runner).items():
-        if runner.run(["ip", "link", "show", "dev", bridge], check=False).rc != 0:
+    state = read_host_state(runner=runner) or {}
+    for plan in plans:
+        device = vxlan_device(plan.bridge)
+        if runner.run(["ip", "link", "show", "dev", device], check=False).ok:
+            runner.run(["ip", "link", "del", "dev", device])
+            say(f"removed VXLAN port {device}")
+        if runner.run(["ip", "link", "show", "dev", plan.bridge], check=False).rc != 0:
             continue
-        if bridge in state.get("bridges_before", []):
-            for address, prefix in addresses:
-                runner.run(["ip", "addr", "del", f"{address}/{prefix}", "dev", bridge], check=False)
-            say(f"removed osa-aio's addresses from {bridge} (it existed before bootstrap)")
+        if plan.bridge in state.get("bridges_before", []):
+            for address, prefix in plan.addresses:
+                runner.run(["ip", "addr", "del", f"{address}/{prefix}", "dev", plan.bridge], check=False)
+            say(f"removed osa-aio's addresses from {plan.bridge} (it existed before bootstrap)")
         else:
-            runner.run(["ip", "link", "del", bridge])
-            say(f"removed bridge {bridge}")
+            runner.run(["ip", "link", "del", plan.bridge])
+            say(f"removed bridge {plan.bridge}")
     for table, builtin, chain in (("nat", "POSTROUTING", NAT_CHAIN), ("filter", "FORWARD", FORWARD_CHAIN)):
         if _remove_chain(runner, table, builtin, chain):
             say(f"removed iptables chain {table}/{chain}")
-    if Path(SYSCTL_FILE).exists():
-        Path(SYSCTL_FILE).unlink()
+    if _removed(runner, SYSCTL_FILE):
         say(f"removed {SYSCTL_FILE}")
     if state.get("ip_forward") in ("0", "1"):
         runner.run(["sysctl", "-q", "-w", f"net.ipv4.ip_forward={state['ip_forward']}"])
@@ -53,20 +90,25 @@ def destroy_all(config_dir: Path, purge: bool, say) -> None:
         runner.run(["sysctl", "-q", "-w", f"{INOTIFY_INSTANCES}={state['inotify_instances']}"])
         say(f"{INOTIFY_INSTANCES} back to {state['inotify_instances']}")
     for path in (DATA_ROOT / "log", DATA_ROOT, STATE_DIR):
-        if path.exists():
-            shutil.rmtree(path)
+        if _removed(runner, path):
             say(f"removed {path}")
     if purge:
-        for name in type_images():
-            destroy_defined(name)
+        for name in type_images(runner):
+            destroy_defined(name, runner)
             say(f"destroyed image {name}")
-        for name in base_images():
-            destroy_defined(name)
+        for name in base_images(runner):
+            destroy_defined(name, runner)
             say(f"destroyed base image {name}")
-        for path in (CACHE_DIR, config_dir, LOG_DIR):
-            if path.exists():
-                shutil.rmtree(path)
-                say(f"removed {path}")
+        if _removed(runner, CACHE_DIR):
+            say(f"removed {CACHE_DIR}")
+
+
+def _removed(runner: Runner, path: str | Path) -> bool:
+    """rm -rf a path osa-aio made on a host; True if it was there."""
+    if runner.run(["test", "-e", str(path)], check=False).rc != 0:
+        return False
+    runner.run(["rm", "-rf", "--one-file-system", str(path)])
+    return True
 
 
 def _saved_inventory(config_dir: Path) -> dict | None:
@@ -76,19 +118,18 @@ def _saved_inventory(config_dir: Path) -> dict | None:
         return None
 
 
-def _bridges(config_dir: Path, runner: Runner) -> dict[str, list[tuple[str, int]]]:
-    """osa-aio's bridges and the addresses it put on them, from the config (or the defaults)."""
+def _config(config_dir: Path) -> Config | None:
+    """The deployment's config (or the defaults): its hosts and bridges."""
     for source in (config_dir, project_path("user_config")):
         try:
-            config = load_config(source)
-            return {plan.bridge: list(plan.addresses) for plan in network_plan(config, local_host(config, runner))}
+            return load_config(source)
         except OsaAioError:
             continue
-    return {}
+    return None
 
 
 def _remove_chain(runner: Runner, table: str, builtin: str, chain: str) -> bool:
-    if shutil.which("iptables") is None:
+    if runner.run(["sh", "-c", "command -v iptables"], check=False).rc != 0:
         return False
     if runner.run(["iptables", "-w", "-t", table, "-n", "-L", chain], check=False).rc != 0:
         return False

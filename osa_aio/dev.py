@@ -24,7 +24,7 @@ from osa_aio.roles.base import DevSpec, Role
 from osa_aio.roles.context import Context, saved_context
 from osa_aio.roles.openstack import build_marker
 from osa_aio.steps import HttpAnswers, InstallerPresent, ServiceSteady, installer_argv
-from osa_aio.transport import LxcAttachRunner
+from osa_aio.transport import LxcAttachRunner, Runner
 
 Say = Callable[[str], None]
 
@@ -72,12 +72,19 @@ def _container(ctx: Context, role: Role, container: str | None) -> str:
     members = ctx.members(role.group)
     if not members:
         raise UnknownTarget(f"the inventory has no {role.name} containers", hint="run `osa-aio run` first")
+    here = [m for m in members if not ctx.host_of(m).remote]
     if container is None:
-        return members[0]
+        if not here:
+            raise UnknownTarget(f"no {role.name} container is on this machine", key="--container",
+                                hint="a dev checkout reaches containers on this machine only")
+        return here[0]
     names = resolve(ctx.inventory, container)
     if len(names) != 1 or names[0] not in members:
         raise UnknownTarget(f"{container!r} is not one {role.name} container", key="--container",
                             hint=f"{role.name} containers: {', '.join(members)}")
+    if names[0] not in here:
+        raise UnknownTarget(f"{names[0]} is on host {ctx.host_of(names[0]).name}", key="--container",
+                            hint=f"a dev checkout reaches containers on this machine only: {', '.join(here) or 'none'}")
     return names[0]
 
 
@@ -89,7 +96,7 @@ def _install(ctx: Context, venv: str, editable: str, allow_index: bool) -> list[
 
 
 def _put_in(ctx: Context, role: Role, name: str, venv: str, checkout: DevCheckout, allow_index: bool) -> None:
-    runner = LxcAttachRunner(name)
+    runner = ctx.runner(name)
     if not ctx.engine.run(role.name, name, [InstallerPresent(runner, ctx.repo_links)]):
         raise OsaAioError("the installer (uv) could not be fetched from the repo", file=name,
                           hint="see the lines above; `osa-aio run repo` publishes it")
@@ -97,7 +104,7 @@ def _put_in(ctx: Context, role: Role, name: str, venv: str, checkout: DevCheckou
                env={"PBR_VERSION": role.dev.version})
 
 
-def _released_back(ctx: Context, dev: DevSpec, runner: LxcAttachRunner, venv: str) -> bool:
+def _released_back(ctx: Context, dev: DevSpec, runner: Runner, venv: str) -> bool:
     """The released wheel of the distribution reinstalled over the checkout's editable install."""
     argv = installer_argv(f"{venv}/bin/python", ctx.repo_links, ctx.repo_constraints, "--no-index",
                           "--compile-bytecode", "--reinstall-package", dev.distribution,
@@ -124,7 +131,7 @@ def _restart_service(ctx: Context, role: Role, name: str, engine: Engine) -> Non
     HAProxy's rotation, and put it back once each app answers and HAProxy sees it UP (so no
     request meets it half-started)."""
     dev = role.dev
-    runner = LxcAttachRunner(name)
+    runner = ctx.runner(name)
     for command in dev.build:  # from the checkout (horizon's static files), while it still serves
         runner.run(list(command), timeout=900)
     set_server_state(name, "maint")
@@ -156,6 +163,12 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
         raise OsaAioError(f"{current.container} already runs a dev checkout of {service}",
                           hint=f"`osa-aio dev {service} --off` first")
     also = tuple(m for spec in dev.also for m in ctx.members(spec.group))
+    # The checkout is a folder on this machine: containers of other hosts keep the released code.
+    away = [m for m in also if ctx.host_of(m).remote]
+    if away:
+        say(f"note: {', '.join(away)} on other hosts keep the released {dev.distribution} (a dev checkout "
+            "reaches containers on this machine only)")
+        also = tuple(m for m in also if m not in away)
     checkouts[service] = DevCheckout(service, name, str(source), also)
     devstate.save(checkouts)
     checkout = checkouts[service]
@@ -168,7 +181,7 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
             raise OsaAioError("the container could not take the checkout", file=target, hint="see the lines above")
     say(f"{name}: installing the checkout into {dev.venv}")
     _put_in(ctx, role, name, dev.venv, checkout, allow_index)
-    runner = LxcAttachRunner(name)
+    runner = ctx.runner(name)
     for command in dev.sync:
         runner.run(list(command), timeout=900)
     _restart_service(ctx, role, name, engine)
@@ -181,7 +194,7 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
     for other in others:
         set_server_state(other, "drain")
         if dev.exclusive:
-            LxcAttachRunner(other).run(["systemctl", "stop", *dev.exclusive], timeout=120)
+            ctx.runner(other).run(["systemctl", "stop", *dev.exclusive], timeout=120)
     if others:
         say(f"drained {', '.join(others)} in HAProxy: requests through the VIP reach the dev code on {name}")
     if others and dev.exclusive:

@@ -11,10 +11,10 @@ import netaddr
 
 from osa_aio.config import Config, HostEntry
 from osa_aio.errors import HostError, OsaAioError
-from osa_aio.hosts import split_hosts
+from osa_aio.hosts import Fleet, fleet, split_hosts
 from osa_aio.inventory.generate import host_network_address
 from osa_aio.steps import FileContent
-from osa_aio.transport import LocalRunner, Runner
+from osa_aio.transport import LocalRunner, Runner, put
 
 NAT_CHAIN = "OSA-AIO-POSTROUTING"
 FORWARD_CHAIN = "OSA-AIO-FORWARD"
@@ -57,6 +57,12 @@ def local_host(config: Config, runner: Runner) -> HostEntry:
     return split_hosts(config, {address for _, address, _ in interface_addresses(runner)}).local
 
 
+def host_fleet(config: Config, runner: Runner | None = None) -> Fleet:
+    """The config's hosts, this machine's with ``runner`` (osa_aio.hosts.fleet)."""
+    runner = runner or LocalRunner()
+    return fleet(config, {address for _, address, _ in interface_addresses(runner)}, runner)
+
+
 # ---- the plan (pure) -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -65,15 +71,16 @@ class BridgePlan:
     addresses: tuple[tuple[str, int], ...]  # (address, prefixlen)
 
 
-def network_plan(config: Config, host: HostEntry) -> list[BridgePlan]:
-    """One bridge per provider network, with the host's address on it and any VIP in its network."""
+def network_plan(config: Config, host: HostEntry, vips: bool = True) -> list[BridgePlan]:
+    """One bridge per provider network, with the host's address on it and (with ``vips``: on the
+    host that runs HAProxy) any VIP in its network."""
     plans: dict[str, list[tuple[str, int]]] = {}
     for network in config.provider_networks:
         addresses = plans.setdefault(network.bridge, [])
         address = host_network_address(config, host, network)
         if address:
             addresses.append((address, config.cidr_networks[network.ip_from_q].prefixlen))
-        for vip in dict.fromkeys([config.internal_vip, config.external_vip]):
+        for vip in dict.fromkeys([config.internal_vip, config.external_vip]) if vips else ():
             if network.ip_from_q and netaddr.IPAddress(vip) in config.cidr_networks[network.ip_from_q] \
                     and vip != address and (vip, 32) not in addresses:
                 addresses.append((vip, 32))
@@ -93,11 +100,12 @@ def nat_rules(config: Config) -> list[tuple[str, str, tuple[str, ...]]]:
 
 # ---- steps ---------------------------------------------------------------------------------
 
-def bridge_mac(bridge: str) -> str:
-    """A fixed MAC for a bridge. Without one, Linux gives a bridge the lowest MAC of its ports, so
-    starting a container could change the host's MAC on br-mgmt and strand every container's ARP
-    entry for the host and the VIPs for a minute."""
-    digest = hashlib.sha256(f"osa-aio-bridge/{bridge}".encode()).digest()
+def bridge_mac(bridge: str, host: str) -> str:
+    """A fixed MAC for a host's bridge. Without one, Linux gives a bridge the lowest MAC of its
+    ports, so starting a container could change the host's MAC on br-mgmt and strand every
+    container's ARP entry for the host and the VIPs for a minute. The host's name is in it: the
+    bridges of several hosts are joined into one network."""
+    digest = hashlib.sha256(f"osa-aio-bridge/{host}/{bridge}".encode()).digest()
     return "02:" + ":".join(f"{byte:02x}" for byte in digest[:5])
 
 
@@ -105,6 +113,7 @@ def bridge_mac(bridge: str) -> str:
 class BridgePresent:
     runner: Runner
     bridge: str
+    host: str  # the host's name (its bridge's MAC)
 
     @property
     def name(self) -> str:
@@ -118,14 +127,14 @@ class BridgePresent:
         if link.get("linkinfo", {}).get("info_kind") != "bridge":
             raise HostError(f"{self.bridge} exists but is not a bridge", file="host",
                             hint="rename that interface or change container_bridge in the config")
-        if link.get("address") != bridge_mac(self.bridge):
+        if link.get("address") != bridge_mac(self.bridge, self.host):
             return "its MAC is not fixed"
         return None if "UP" in link.get("flags", []) else "down"
 
     def apply(self) -> None:
         if self.runner.run(["ip", "link", "show", "dev", self.bridge], check=False).rc != 0:
             self.runner.run(["ip", "link", "add", self.bridge, "type", "bridge"])
-        self.runner.run(["ip", "link", "set", "dev", self.bridge, "address", bridge_mac(self.bridge)])
+        self.runner.run(["ip", "link", "set", "dev", self.bridge, "address", bridge_mac(self.bridge, self.host)])
         self.runner.run(["ip", "link", "set", "dev", self.bridge, "up"])
 
 
@@ -146,6 +155,90 @@ class AddressPresent:
 
     def apply(self) -> None:
         self.runner.run(["ip", "addr", "add", f"{self.address}/{self.prefixlen}", "dev", self.device])
+
+
+# ---- joining the hosts' bridges -------------------------------------------------------------
+
+VXLAN_PORT = 4789
+VXLAN_OVERHEAD = 50
+ALL_ZEROS = "00:00:00:00:00:00"  # the forwarding entry that floods broadcasts to a peer
+
+
+def vxlan_device(bridge: str) -> str:
+    """The VXLAN port that joins a bridge to the same bridge of the other hosts (IFNAMSIZ: 15)."""
+    name = f"vx-{bridge}"
+    return name if len(name) <= 15 else "vx-" + hashlib.sha256(bridge.encode()).hexdigest()[:12]
+
+
+def vxlan_id(bridge: str) -> int:
+    """The bridge's VXLAN network identifier: the same on every host, from its name."""
+    return int(hashlib.sha256(f"osa-aio-vxlan/{bridge}".encode()).hexdigest()[:6], 16) % 16_000_000 + 1
+
+
+def route_source(runner: Runner, peer: str) -> tuple[str, int]:
+    """(the address this host reaches ``peer`` from, that interface's MTU)."""
+    route = json.loads(runner.run(["ip", "-j", "route", "get", peer]).stdout or "[{}]")[0]
+    link = json.loads(runner.run(["ip", "-j", "link", "show", "dev", route["dev"]]).stdout)[0]
+    return route["prefsrc"], int(link["mtu"])
+
+
+@dataclass
+class VxlanJoined:
+    """A bridge joined to the same bridge on every other host: a VXLAN port (unicast, over the
+    hosts' own network) whose forwarding table sends broadcasts to each peer; MACs are learned."""
+
+    runner: Runner
+    bridge: str
+    local: str                # this host's address on the hosts' own network
+    peers: tuple[str, ...]    # the other hosts' addresses there
+    mtu: int                  # the underlay's MTU less VXLAN's overhead, at most 1500
+
+    @property
+    def device(self) -> str:
+        return vxlan_device(self.bridge)
+
+    @property
+    def name(self) -> str:
+        return f"{self.bridge} joined to {', '.join(self.peers)} (VXLAN {vxlan_id(self.bridge)})"
+
+    def _link(self) -> dict | None:
+        found = self.runner.run(["ip", "-j", "-d", "link", "show", "dev", self.device], check=False)
+        return json.loads(found.stdout)[0] if found.rc == 0 else None
+
+    def _peers(self) -> set[str]:
+        rows = json.loads(self.runner.run(["bridge", "-j", "fdb", "show", "dev", self.device]).stdout or "[]")
+        return {row["dst"] for row in rows if row.get("mac") == ALL_ZEROS and row.get("dst")}
+
+    def _same_tunnel(self, link: dict) -> bool:
+        data = link.get("linkinfo", {}).get("info_data", {})
+        return data.get("id") == vxlan_id(self.bridge) and data.get("local") == self.local \
+            and data.get("port") == VXLAN_PORT
+
+    def check(self) -> str | None:
+        link = self._link()
+        if link is None:
+            return "absent"
+        if not self._same_tunnel(link):
+            return "its tunnel differs"
+        if link.get("master") != self.bridge or "UP" not in link.get("flags", []) or link.get("mtu") != self.mtu:
+            return "not up in the bridge"
+        peers = self._peers()
+        return None if peers == set(self.peers) else f"peers {', '.join(sorted(peers)) or 'none'}"
+
+    def apply(self) -> None:
+        link = self._link()
+        if link is not None and not self._same_tunnel(link):
+            self.runner.run(["ip", "link", "del", "dev", self.device])
+            link = None
+        if link is None:
+            self.runner.run(["ip", "link", "add", self.device, "type", "vxlan", "id", str(vxlan_id(self.bridge)),
+                             "local", self.local, "dstport", str(VXLAN_PORT)])
+        self.runner.run(["ip", "link", "set", "dev", self.device, "mtu", str(self.mtu), "master", self.bridge, "up"])
+        peers = self._peers()
+        for peer in sorted(set(self.peers) - peers):
+            self.runner.run(["bridge", "fdb", "append", ALL_ZEROS, "dev", self.device, "dst", peer])
+        for peer in sorted(peers - set(self.peers)):
+            self.runner.run(["bridge", "fdb", "del", ALL_ZEROS, "dev", self.device, "dst", peer])
 
 
 @dataclass
@@ -209,11 +302,11 @@ class IptablesRule:
         self.runner.run(["iptables", "-w", "-t", self.table, *verb, *self.rule])
 
 
-def network_steps(config: Config, host: HostEntry, runner: Runner) -> list:
+def network_steps(config: Config, host: HostEntry, runner: Runner, vips: bool = True) -> list:
     """Bridges and addresses, forwarding, and NAT for the container networks."""
     steps: list = []
-    for plan in network_plan(config, host):
-        steps.append(BridgePresent(runner, plan.bridge))
+    for plan in network_plan(config, host, vips):
+        steps.append(BridgePresent(runner, plan.bridge, host.name))
         steps += [AddressPresent(runner, plan.bridge, address, prefix) for address, prefix in plan.addresses]
     steps += [
         SysctlValue(runner, "net.ipv4.ip_forward", "1"),
@@ -245,7 +338,7 @@ class HostStateRecorded:
     name = "host state before osa-aio"
 
     def check(self) -> str | None:
-        return None if self.path.exists() else "not recorded yet"
+        return None if self.runner.run(["test", "-e", str(self.path)], check=False).ok else "not recorded yet"
 
     def apply(self) -> None:
         existing = [b for b in self.bridges
@@ -254,13 +347,30 @@ class HostStateRecorded:
                  "inotify_instances": self.runner.run(
                      ["cat", "/proc/sys/" + INOTIFY_INSTANCES.replace(".", "/")]).stdout.strip(),
                  "bridges_before": existing}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(state, indent=2) + "\n")
+        self.runner.run(["mkdir", "-p", str(self.path.parent)])
+        put(self.runner, str(self.path), json.dumps(state, indent=2) + "\n")
 
 
-def read_host_state(path: Path = STATE_DIR / "host-state.json") -> dict | None:
+def read_host_state(path: Path = STATE_DIR / "host-state.json", runner: Runner | None = None) -> dict | None:
+    found = (runner or LocalRunner()).run(["cat", str(path)], check=False)
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return json.loads(found.stdout) if found.ok else None
+    except ValueError:
         return None
+
+
+def bridge_joins(config: Config, hosts: Fleet) -> dict[str, list[VxlanJoined]]:
+    """Each host's VXLAN ports joining its bridges to the other hosts' (none for a single host).
+    Each host's own address is the one its routes pick towards this machine (this machine's,
+    towards the first remote host); the MTU is its interface's less VXLAN's overhead."""
+    remote = [host for host in hosts.hosts.values() if host.remote]
+    if not remote:
+        return {}
+    here, mtu = route_source(hosts.local.runner, remote[0].address)
+    underlay = {hosts.local.name: (here, mtu), **{host.name: route_source(host.runner, here) for host in remote}}
+    bridges = list(dict.fromkeys(network.bridge for network in config.provider_networks))
+    return {name: [VxlanJoined(hosts.host(name).runner, bridge, address,
+                               tuple(other for peer, (other, _) in underlay.items() if peer != name),
+                               min(1500, link_mtu - VXLAN_OVERHEAD)) for bridge in bridges]
+            for name, (address, link_mtu) in underlay.items()}
 

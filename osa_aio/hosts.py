@@ -9,11 +9,13 @@ connection variables), or osa-aio's defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from osa_aio.config import USER_CONFIG, Config, HostEntry
-from osa_aio.errors import ConfigError
+from osa_aio.errors import ConfigError, UnknownTarget
+from osa_aio.transport import LxcAttachRunner, LxcCommandRunner, Runner
 
 SSH_DIR = "ssh"                  # under the config dir
 DEFAULT_KEY = "id_ed25519"       # the key osa-aio makes once (also the cloud's keypair: roles/cloud.py)
@@ -82,3 +84,61 @@ def host_runner(access: SshAccess):
 
     return SshRunner(access.address, port=access.port, username=access.user, key_filename=str(access.key_file),
                      known_hosts=access.known_hosts)
+
+
+@dataclass
+class Host:
+    """One host: its own commands run through ``runner``; its containers' through ``container(name)``
+    (python-lxc's attach on this machine, the lxc-attach command over SSH on a remote host)."""
+
+    name: str
+    runner: Runner
+    remote: bool = False
+    address: str = ""  # where osa-aio reaches it (a remote host's SSH address)
+    _containers: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def running(self, name: str) -> bool:
+        """Container ``name`` runs on this host."""
+        from osa_aio.lxchost import running  # noqa: PLC0415 - lxchost builds on the transports too
+
+        return running(name, self.runner)
+
+    def container(self, name: str) -> Runner:
+        with self._lock:
+            if name not in self._containers:
+                self._containers[name] = LxcCommandRunner(self.runner, name) if self.remote else LxcAttachRunner(name)
+            return self._containers[name]
+
+
+@dataclass
+class Fleet:
+    """Every host of the config: this machine first, then the remote ones in file order."""
+
+    hosts: dict[str, Host]
+
+    @property
+    def local(self) -> Host:
+        return next(iter(self.hosts.values()))
+
+    def host(self, name: str) -> Host:
+        if name not in self.hosts:
+            raise UnknownTarget(f"unknown host {name!r}", hint=f"hosts are: {', '.join(self.hosts)}")
+        return self.hosts[name]
+
+    def of(self, inventory: dict, container: str) -> Host:
+        """The host a container of the inventory lives on."""
+        return self.host(inventory["_meta"]["hostvars"][container]["physical_host"])
+
+    def container(self, inventory: dict, name: str) -> Runner:
+        return self.of(inventory, name).container(name)
+
+
+def fleet(config: Config, local_addresses: set[str], runner: Runner) -> Fleet:
+    """The config's hosts with their runners (``runner``: this machine's); nothing connects yet."""
+    plan = split_hosts(config, local_addresses)
+    hosts = {plan.local.name: Host(plan.local.name, runner)}
+    for entry in plan.remote:
+        access = ssh_access(config, entry)
+        hosts[entry.name] = Host(entry.name, host_runner(access), remote=True, address=access.address)
+    return Fleet(hosts)

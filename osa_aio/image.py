@@ -7,22 +7,20 @@ import hashlib
 import json
 import re
 import shlex
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from osa_aio.errors import HostError
-from osa_aio.fsutil import write_atomic
-from osa_aio.transport import LocalRunner, Runner
-from osa_aio.transport.lxc import lxc_module
+from osa_aio.lxchost import (LOCAL, LXC_PATH, MARKER, destroy, exists, markers, read_text, remove_tree, state,
+                             write_marker)
+from osa_aio.steps import sh
+from osa_aio.transport import LocalRunner, Runner, put
 
 RECIPE_VERSION = 3  # 3: made by mmdebstrap
-LXC_PATH = Path("/var/lib/lxc")
 CACHE_DIR = Path("/var/cache/osa-aio")
 CURRENT_BASE = CACHE_DIR / "base-image.json"
 BASE_PREFIX = "osa-aio-base-"
-MARKER = "osa-aio.json"
 BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3", "ca-certificates", "iproute2",
                  "iputils-ping", "procps", "netbase", "less", "curl", "rsync")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -85,33 +83,20 @@ def _mirror(sources, codename: str) -> str:
 
 # ---- which base image is current ------------------------------------------------------------
 
-def current_base() -> dict | None:
-    """{"name", "digest"} of the image new containers are cloned from, or None."""
+def current_base(runner: Runner = LOCAL) -> dict | None:
+    """{"name", "digest"} of the image new containers on the runner's host are cloned from, or None."""
     try:
-        data = json.loads(CURRENT_BASE.read_text())
-    except (OSError, ValueError):
+        data = json.loads(read_text(CURRENT_BASE, runner) or "")
+    except ValueError:
         return None
-    return data if (LXC_PATH / data.get("name", "") / MARKER).exists() else None
+    marked = data.get("name") and runner.run(["test", "-e", str(LXC_PATH / data["name"] / MARKER)], check=False).ok
+    return data if marked else None
 
 
-def read_marker(name: str) -> dict | None:
-    """osa-aio's marker in a container's directory: what made it and from what."""
-    try:
-        return json.loads((LXC_PATH / name / MARKER).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def write_marker(name: str, data: dict) -> None:
-    write_atomic(LXC_PATH / name / MARKER, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def base_images() -> list[str]:
+def base_images(runner: Runner = LOCAL) -> list[str]:
     """Every base image osa-aio built (current or not)."""
-    if not LXC_PATH.is_dir():
-        return []
-    return sorted(p.name for p in LXC_PATH.iterdir()
-                  if p.name.startswith(BASE_PREFIX) and (read_marker(p.name) or {}).get("kind") == "base")
+    return sorted(name for name, marker in markers(runner).items()
+                  if name.startswith(BASE_PREFIX) and marker.get("kind") == "base")
 
 
 # ---- building ----------------------------------------------------------------------------
@@ -127,7 +112,7 @@ class BaseImageBuilt:
     name = "base image"
 
     def check(self) -> str | None:
-        current = current_base()
+        current = current_base(self.runner)
         if self.rebuild:
             return "rebuild asked (--rebuild-image)"
         if current is None:
@@ -138,10 +123,10 @@ class BaseImageBuilt:
 
     def apply(self) -> None:
         name = build_base_image(self.recipe, self.runner)
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        CURRENT_BASE.write_text(json.dumps({"name": name, "digest": self.recipe.digest()}) + "\n")
+        self.runner.run(["mkdir", "-p", str(CACHE_DIR)])
+        put(self.runner, str(CURRENT_BASE), json.dumps({"name": name, "digest": self.recipe.digest()}) + "\n")
         self.rebuild = False
-        remove_unused_bases(images_in_use())  # older images nothing was cloned from are dead weight
+        remove_unused_bases(images_in_use(self.runner), self.runner)  # older images nothing was cloned from
 
 
 def build_base_image(recipe: ImageRecipe, runner: Runner) -> str:
@@ -151,14 +136,15 @@ def build_base_image(recipe: ImageRecipe, runner: Runner) -> str:
     """
     started = time.monotonic()
     digest = recipe.digest()[:8]
+    taken = set(markers(runner))
     index = 1
-    while (LXC_PATH / f"{BASE_PREFIX}{digest}-{index}").exists():
+    while f"{BASE_PREFIX}{digest}-{index}" in taken or exists(f"{BASE_PREFIX}{digest}-{index}", runner):
         index += 1
     name = f"{BASE_PREFIX}{digest}-{index}"
     work = LXC_PATH / f".{name}.building"
-    shutil.rmtree(work, ignore_errors=True)
     rootfs = work / "rootfs"
-    rootfs.mkdir(parents=True)
+    remove_tree(work, runner)
+    runner.run(["mkdir", "-p", str(rootfs)])
     try:
         # mmdebstrap: apt resolves and downloads side by side and dpkg runs once (36 s here against
         # debootstrap's 78 s); the merged-/usr hook does what debootstrap does (no usrmerge package).
@@ -166,36 +152,39 @@ def build_base_image(recipe: ImageRecipe, runner: Runner) -> str:
                     f"--include={','.join(recipe.packages)}", recipe.codename, str(rootfs), recipe.mirror],
                    timeout=1800)
         _customise(rootfs, recipe, runner)
-        final = LXC_PATH / name
-        work.rename(final)
+        runner.run(["mv", "-T", str(work), str(LXC_PATH / name)])
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_tree(work, runner)
         raise
-    (final / "config").write_text(base_config(name, final / "rootfs"))
-    lxc_module().Container(name)  # proves liblxc reads the config
+    _define(name, runner)
     write_marker(name, {"kind": "base", "digest": recipe.digest(), "codename": recipe.codename,
-                        "seconds": round(time.monotonic() - started, 1)})
+                        "seconds": round(time.monotonic() - started, 1)}, runner)
     return name
 
 
+def _define(name: str, runner: Runner) -> None:
+    """Write an image's LXC config, and prove liblxc reads it."""
+    put(runner, str(LXC_PATH / name / "config"), base_config(name, LXC_PATH / name / "rootfs"))
+    if state(name, runner) == "ABSENT":
+        raise HostError(f"LXC does not read the config of {name}", file=str(LXC_PATH / name / "config"),
+                        hint=f"look at `lxc-info -n {name}`")
+
+
 def _customise(rootfs: Path, recipe: ImageRecipe, runner: Runner) -> None:
-    apt = rootfs / "etc" / "apt"
-    (apt / "sources.list").unlink(missing_ok=True)
-    for path, content in recipe.apt_sources.items():
+    runner.run(["rm", "-f", str(rootfs / "etc" / "apt" / "sources.list")])
+    files = dict(recipe.apt_sources)
+    files.update({f"/usr/local/share/ca-certificates/{file_name}": content
+                  for file_name, content in recipe.ca_certificates.items()})
+    for path, content in files.items():
         target = rootfs / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
+        runner.run(["mkdir", "-p", str(target.parent)])
+        put(runner, str(target), content)
     if recipe.ca_certificates:
-        ca_dir = rootfs / "usr" / "local" / "share" / "ca-certificates"
-        ca_dir.mkdir(parents=True, exist_ok=True)
-        for file_name, content in recipe.ca_certificates.items():
-            (ca_dir / file_name).write_text(content)
         runner.run(["chroot", str(rootfs), "update-ca-certificates"])
     runner.run(["chroot", str(rootfs), "apt-get", "clean"])
-    # Each clone must make its own machine-id at first boot.
-    (rootfs / "etc" / "machine-id").write_text("")
-    (rootfs / "var" / "lib" / "dbus" / "machine-id").unlink(missing_ok=True)
-    shutil.copy("/etc/resolv.conf", rootfs / "etc" / "resolv.conf")
+    # Each clone must make its own machine-id at first boot; names resolve as on the host.
+    runner.run(sh(': > "$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"; cp /etc/resolv.conf "$1/etc/"',
+                  str(rootfs)))
 
 
 def base_config(name: str, rootfs: Path) -> str:
@@ -217,34 +206,25 @@ def base_config(name: str, rootfs: Path) -> str:
     ])
 
 
-def images_in_use() -> set[str]:
+def images_in_use(runner: Runner = LOCAL) -> set[str]:
     """The images (base or type) some osa-aio container is a clone of."""
-    markers = [read_marker(p.name) or {} for p in LXC_PATH.iterdir()] if LXC_PATH.is_dir() else []
-    return {m.get("base") for m in markers if m.get("kind") == "container"}
+    return {m.get("base") for m in markers(runner).values() if m.get("kind") == "container"}
 
 
-def remove_unused_bases(in_use: set[str]) -> list[str]:
+def remove_unused_bases(in_use: set[str], runner: Runner = LOCAL) -> list[str]:
     """Destroy base images that are neither current nor cloned from; return their names."""
-    current = (current_base() or {}).get("name")
+    current = (current_base(runner) or {}).get("name")
     removed = []
-    for name in base_images():
+    for name in base_images(runner):
         if name != current and name not in in_use:
-            destroy_defined(name)
+            destroy_defined(name, runner)
             removed.append(name)
     return removed
 
 
-def destroy_defined(name: str) -> None:
-    """Stop and destroy an LXC container and its directory."""
-    container = lxc_module().Container(name)
-    if container.running:
-        container.stop()
-    for snapshot in (container.snapshot_list() or []) if container.defined else []:
-        container.snapshot_destroy(snapshot[0])  # LXC will not destroy a container with snapshots
-    if container.defined and not container.destroy():
-        raise HostError(f"LXC could not destroy {name}", file=str(LXC_PATH / name),
-                        hint=f"look at `lxc-destroy -n {name}`")
-    shutil.rmtree(LXC_PATH / name, ignore_errors=True)
+def destroy_defined(name: str, runner: Runner = LOCAL) -> None:
+    """Stop and destroy an LXC container (its snapshots too) and its directory."""
+    destroy(name, runner)
 
 
 # ---- an image per package set ------------------------------------------------------------------
@@ -260,22 +240,15 @@ def type_image_digest(base_digest: str, packages: tuple[str, ...], disabled: tup
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()
 
 
-def find_type_image(digest: str) -> str | None:
-    """The built image of this digest, if there is one."""
-    if not LXC_PATH.is_dir():
-        return None
-    for path in sorted(LXC_PATH.glob(f"{TYPE_PREFIX}*")):
-        marker = read_marker(path.name) or {}
-        if marker.get("kind") == "type-image" and marker.get("digest") == digest:
-            return path.name
-    return None
+def find_type_image(digest: str, runner: Runner = LOCAL) -> str | None:
+    """The built image of this digest on the runner's host, if there is one."""
+    return next((name for name, marker in sorted(markers(runner).items()) if name.startswith(TYPE_PREFIX)
+                 and marker.get("kind") == "type-image" and marker.get("digest") == digest), None)
 
 
-def type_images() -> list[str]:
-    if not LXC_PATH.is_dir():
-        return []
-    return sorted(p.name for p in LXC_PATH.glob(f"{TYPE_PREFIX}*")
-                  if (read_marker(p.name) or {}).get("kind") == "type-image")
+def type_images(runner: Runner = LOCAL) -> list[str]:
+    return sorted(name for name, marker in markers(runner).items()
+                  if name.startswith(TYPE_PREFIX) and marker.get("kind") == "type-image")
 
 
 @dataclass
@@ -293,35 +266,35 @@ class TypeImageBuilt:
         return f"image for {', '.join(self.container_types)}"
 
     def digest(self) -> str:
-        base = current_base()
+        base = current_base(self.runner)
         return type_image_digest((base or {}).get("digest", ""), self.packages, self.disabled)
 
     def check(self) -> str | None:
-        return None if find_type_image(self.digest()) else "absent or out of date"
+        return None if find_type_image(self.digest(), self.runner) else "absent or out of date"
 
     def apply(self) -> None:
-        base = current_base()
+        base = current_base(self.runner)
         if base is None:
             raise HostError("there is no base image", hint="run `osa-aio bootstrap` first")
         started = time.monotonic()
         digest = self.digest()
         name = f"{TYPE_PREFIX}{digest[:12]}"
         work = LXC_PATH / f".{name}.building"
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(LXC_PATH / name, ignore_errors=True)
-        work.mkdir(parents=True)
+        remove_tree(work, self.runner)
+        remove_tree(LXC_PATH / name, self.runner)
+        self.runner.run(["mkdir", "-p", str(work)])
         try:
             # cp keeps hard links, owners and modes; the base is never running, so it is consistent.
             self.runner.run(["cp", "-a", str(LXC_PATH / base["name"] / "rootfs"), str(work / "rootfs")], timeout=600)
             self._install(work / "rootfs")
-            work.rename(LXC_PATH / name)
+            self.runner.run(["mv", "-T", str(work), str(LXC_PATH / name)])
         except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_tree(work, self.runner)
             raise
-        (LXC_PATH / name / "config").write_text(base_config(name, LXC_PATH / name / "rootfs"))
+        _define(name, self.runner)
         write_marker(name, {"kind": "type-image", "container_types": list(self.container_types), "digest": digest,
                             "packages": list(self.packages),
-                            "base": base["name"], "seconds": round(time.monotonic() - started, 1)})
+                            "base": base["name"], "seconds": round(time.monotonic() - started, 1)}, self.runner)
 
     def _install(self, rootfs: Path) -> None:
         """apt-get install in a chroot with its own mount namespace: /proc, /sys and /dev vanish with it."""
@@ -340,10 +313,10 @@ rm -f "$1/usr/sbin/policy-rc.d"
                          "type-image", str(rootfs)], env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=1800)
 
 
-def remove_unused_type_images(wanted: set[str], in_use: set[str]) -> list[str]:
+def remove_unused_type_images(wanted: set[str], in_use: set[str], runner: Runner = LOCAL) -> list[str]:
     removed = []
-    for name in type_images():
+    for name in type_images(runner):
         if name not in wanted and name not in in_use:
-            destroy_defined(name)
+            destroy_defined(name, runner)
             removed.append(name)
     return removed

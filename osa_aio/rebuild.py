@@ -18,7 +18,6 @@ from osa_aio.haproxy import ServerUp, admin_command, server_states, set_server_s
 from osa_aio.inventory.query import resolve
 from osa_aio.roles import galera, rabbitmq, role_for_type
 from osa_aio.roles.context import Context, saved_context
-from osa_aio.transport import LxcAttachRunner
 
 DRAIN_WAIT = 10  # seconds for a drained server's sessions to finish
 
@@ -44,9 +43,9 @@ def healthy_peers(ctx: Context, name: str) -> list[str]:
     role = role_for_type(ctype)
     peers = [n for n in ctx.members(role.group) if n != name] if role else []
     if role is galera.ROLE:
-        return [n for n in peers if galera.node_state(n, LxcAttachRunner(n)).synced]
+        return [n for n in peers if galera.node_state(n, ctx.runner(n)).synced]
     if role is rabbitmq.ROLE:
-        running = rabbitmq.running_nodes(LxcAttachRunner(peers[0])) if peers else []
+        running = rabbitmq.running_nodes(ctx.runner(peers[0])) if peers else []
         return [n for n in peers if f"rabbit@{n}" in running]
     if role.haproxy:
         up = {s.server for s in server_states(admin_command("show stat")) if s.status.startswith("UP")}
@@ -82,9 +81,9 @@ def rebuild(config_dir: Path, target: str, engine: Engine, wipe_data: bool, say:
             set_server_state(name, "maint")
         elif in_haproxy:
             set_server_state(name, "enable")  # ends a maintenance an earlier failed rebuild left
-        if role is galera.ROLE and LxcAttachRunner(name).container.running:
-            LxcAttachRunner(name).run(["systemctl", "stop", "mariadb"], check=False, timeout=300)
-        destroy_container(name, keep_data=not wipe_data)
+        if role is galera.ROLE and ctx.running(name):
+            ctx.runner(name).run(["systemctl", "stop", "mariadb"], check=False, timeout=300)
+        destroy_container(name, keep_data=not wipe_data, runner=ctx.host_of(name).runner)
         say(f"{name}: destroyed ({'data wiped' if wipe_data else 'data kept'}), recreating")
         deploy(config_dir, engine, limit=name, services=[role.name] if role else None)
         if engine.failed:

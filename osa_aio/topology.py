@@ -13,29 +13,44 @@ from osa_aio.config import Config
 from osa_aio.containers import ContainerState, container_spec, container_states, ordered
 from osa_aio.errors import OsaAioError
 from osa_aio.haproxy import HaService, ServerState, admin_command, frontends, server_states
-from osa_aio.host import BridgePlan, BridgePresent, local_host, network_plan
+from osa_aio.host import BridgePlan, BridgePresent, host_fleet, network_plan
 from osa_aio.roles import haproxy_services
 from osa_aio.transport import LocalRunner
 
 
 def gather(config: Config, inventory: dict) -> dict:
-    """The topology of this host now: its bridges, containers, HAProxy's view and dev checkouts."""
+    """The topology now: this host's bridges, the containers on them (of every host), each host's
+    bridges, HAProxy's view and dev checkouts."""
     runner = LocalRunner()
-    host = local_host(config, runner)
+    fleet = host_fleet(config, runner)
+    entries = config.hosts()
+    host = entries[fleet.local.name]
     plans = network_plan(config, host)
     try:
         servers = server_states(admin_command("show stat"))
     except OsaAioError:
         servers = None
-    return build(host.name, inventory, plans, {p.bridge: BridgePresent(runner, p.bridge).check() is None for p in plans},
-                 {state.name: state for state in container_states(inventory)}, haproxy_services(), servers,
+    hosts = []
+    for each in fleet.hosts.values():
+        try:
+            bridges = {p.bridge: BridgePresent(each.runner, p.bridge, each.name).check() is None
+                       for p in network_plan(config, entries[each.name], vips=not each.remote)}
+        except OsaAioError as exc:
+            bridges = {"unreachable": False}
+            each_error = str(exc)
+        else:
+            each_error = None
+        hosts.append({"name": each.name, "remote": each.remote, "address": each.address or "this machine",
+                      "bridges": bridges, "error": each_error})
+    return build(host.name, inventory, plans, hosts[0]["bridges"],
+                 {state.name: state for state in container_states(inventory, fleet)}, haproxy_services(), servers,
                  config.internal_vip, config.external_vip,
-                 {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()})
+                 {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()}, hosts)
 
 
 def build(host: str, inventory: dict, plans: list[BridgePlan], bridges_up: dict[str, bool],
           states: dict[str, ContainerState], services: Iterable[HaService], servers: list[ServerState] | None,
-          internal_vip: str, external_vip: str, checkouts: dict[str, str]) -> dict:
+          internal_vip: str, external_vip: str, checkouts: dict[str, str], hosts: list[dict] | None = None) -> dict:
     """The topology as plain data. ``servers`` is None when HAProxy does not answer;
     ``checkouts`` maps a container to the dev checkout it runs."""
     names = ordered(inventory)
@@ -48,7 +63,8 @@ def build(host: str, inventory: dict, plans: list[BridgePlan], bridges_up: dict[
                 if net.bridge != plan.bridge:
                     continue
                 state = states.get(name)
-                members.append({"name": name, "type": specs[name].container_type, "interface": net.interface,
+                members.append({"name": name, "type": specs[name].container_type, "host": specs[name].host,
+                                "interface": net.interface,
                                 "address": net.address, "state": state.state if state else "ABSENT",
                                 "dev": checkouts.get(name)})
         bridges.append({"name": plan.bridge, "up": bridges_up.get(plan.bridge, False),
@@ -65,7 +81,8 @@ def build(host: str, inventory: dict, plans: list[BridgePlan], bridges_up: dict[
                          "dev": checkouts.get(server.name)})
         shown.append({"name": service.name, "mode": service.mode,
                       "binds": [f"{address}:{service.port}" for address in binds], "backends": rows})
-    return {"host": host, "bridges": bridges, "haproxy": {"answering": servers is not None, "frontends": shown},
+    return {"host": host, "hosts": hosts or [], "bridges": bridges,
+            "haproxy": {"answering": servers is not None, "frontends": shown},
             "dev": [{"container": c, "checkout": s} for c, s in sorted(checkouts.items())]}
 
 
@@ -75,12 +92,21 @@ def _style(state: str) -> str:
 
 def tree(topology: dict) -> Tree:
     root = Tree(f"[bold]{topology['host']}[/] (host)")
+    several = len(topology.get("hosts", [])) > 1
+    if several:
+        branch = root.add("[bold]hosts[/]")
+        for host in topology["hosts"]:
+            bridges = ", ".join(f"{name} [{'green' if up else 'red'}]{'up' if up else 'missing'}[/]"
+                                for name, up in host["bridges"].items())
+            error = f"  [red]{host['error']}[/]" if host.get("error") else ""
+            branch.add(f"{host['name']}  {host['address']}  {bridges}{error}")
     for bridge in topology["bridges"]:
         up = "[green]up[/]" if bridge["up"] else "[red]missing[/]"
         branch = root.add(f"[bold]{bridge['name']}[/] {up}  {', '.join(bridge['addresses']) or '-'}")
         for member in bridge["containers"]:
             dev = f"  [magenta]dev: {member['dev']}[/]" if member["dev"] else ""
-            branch.add(f"{member['name']}  {member['address'] or '-'} ({member['interface']})  "
+            where = f" on {member['host']}" if several else ""
+            branch.add(f"{member['name']}{where}  {member['address'] or '-'} ({member['interface']})  "
                        f"[{_style(member['state'])}]{member['state']}[/]{dev}")
     haproxy = topology["haproxy"]
     lb = root.add("[bold]HAProxy[/]" + ("" if haproxy["answering"] else "  [red]not answering[/]"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -11,11 +10,12 @@ from osa_aio.config import Config, load_config
 from osa_aio.containers import ordered
 from osa_aio.engine import Engine
 from osa_aio.errors import ConfigError
-from osa_aio.host import primary_address
+from osa_aio.host import host_fleet, primary_address
+from osa_aio.hosts import Fleet, Host
 from osa_aio.inventory.query import group_members
 from osa_aio.inventory.store import load_inventory
 from osa_aio.steps import InstallerPresent, PythonVenv, VenvSiblings
-from osa_aio.transport import LocalRunner, LxcAttachRunner
+from osa_aio.transport import LocalRunner, Runner
 
 REPO_PORT = 8181
 
@@ -28,9 +28,8 @@ class Context:
     limit: set[str] | None = None  # containers a --limit selected (None: all)
     wheel_sets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service -> its venv's packages
     haproxy_services: tuple = ()  # every role's HAProxy frontends (HaService)
-    host: LocalRunner = field(default_factory=LocalRunner)
-    _runners: dict = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    host: LocalRunner = field(default_factory=LocalRunner)  # this machine (HAProxy, the repo, the VIPs)
+    fleet: Fleet | None = None  # every host; None: this machine alone
 
     def members(self, group: str) -> list[str]:
         """Every container of an inventory group, in start order (cluster membership)."""
@@ -40,11 +39,21 @@ class Context:
         """The members this run acts on (--limit narrows them)."""
         return [n for n in self.members(group) if self.limit is None or n in self.limit]
 
-    def runner(self, name: str) -> LxcAttachRunner:
-        with self._lock:
-            if name not in self._runners:
-                self._runners[name] = LxcAttachRunner(name)
-            return self._runners[name]
+    def __post_init__(self) -> None:
+        if self.fleet is None:
+            self.fleet = Fleet({"localhost": Host("localhost", self.host)})
+
+    def runner(self, name: str) -> Runner:
+        """Container ``name``'s runner, on whichever host it lives."""
+        return self.host_of(name).container(name)
+
+    def host_of(self, name: str) -> Host:
+        """The host container ``name`` lives on."""
+        hosts = self.fleet.hosts
+        return next(iter(hosts.values())) if len(hosts) == 1 else self.fleet.of(self.inventory, name)
+
+    def running(self, name: str) -> bool:
+        return self.host_of(name).running(name)
 
     def address(self, name: str) -> str:
         return self.inventory["_meta"]["hostvars"][name]["management_address"]
@@ -99,4 +108,4 @@ def saved_context(config_dir, engine: Engine | None = None) -> Context:
     if inventory is None:
         raise ConfigError("there is no inventory yet", file=str(config_dir),
                           hint="run `osa-aio bootstrap && osa-aio run` first")
-    return Context(config, inventory, engine or Engine())
+    return Context(config, inventory, engine or Engine(), fleet=host_fleet(config))

@@ -105,6 +105,12 @@ class LxcCommandRunner:
         self.host = host
         self.name = name
 
+    def interactive(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
+        """With the caller's terminal, through the host runner's own (``env``: no secrets, it is
+        on the command line)."""
+        values = [arg for k, v in {**BASE_ENV, **(env or {})}.items() for arg in ("--set-var", f"{k}={v}")]
+        return self.host.interactive(["lxc-attach", "-n", self.name, "--clear-env", *values, "--", *argv])
+
     def run(self, argv: Sequence[Arg], check: bool = True, stdin: str | bytes | None = None,
             env: Mapping[str, str] | None = None, timeout: float | None = None,
             log_output: bool = True) -> Result:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shlex
 import socket
 import threading
@@ -14,10 +15,14 @@ from osa_aio.transport.base import Arg, Result, describe, finish, reveal
 
 
 KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
+# Reads NAME=base64(value) lines up to an empty one from stdin (sh's read takes a pipe byte by byte,
+# so the rest is the command's own stdin), exports them and runs the command.
+_ENV_PRELUDE = ('while IFS= read -r kv && [ -n "$kv" ]; do '
+                'export "${kv%%=*}=$(printf %s "${kv#*=}" | base64 -d)"; done; exec "$@"')
 
 
 class SshRunner:
-    """Connects on first use and keeps the connection; ``env`` is exported before the command.
+    """Connects on first use and keeps the connection; ``env`` reaches the command through stdin.
     The host's key must be in ``known_hosts`` (else the system's): an unknown or changed key is
     refused, never added on trust."""
 
@@ -82,14 +87,19 @@ class SshRunner:
             env: Mapping[str, str] | None = None, timeout: float | None = None,
             log_output: bool = True) -> Result:
         client = self._connect()
-        exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in (env or {}).items())
-        command = exports + shlex.join(reveal(argv))
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        command = shlex.join(reveal(argv))
+        if env:
+            # The values go ahead of stdin, never into a command line (which `ps` shows on the host).
+            command = shlex.join(["sh", "-c", _ENV_PRELUDE, "env", *reveal(argv)])
+            data = b"".join(f"{k}={base64.b64encode(str(v).encode()).decode()}\n".encode()
+                            for k, v in env.items()) + b"\n" + data
         started = time.monotonic()
         chan = client.get_transport().open_session(timeout=self.connect_timeout)
         try:
             chan.exec_command(command)
-            if stdin:
-                chan.sendall(stdin.encode() if isinstance(stdin, str) else stdin)
+            if data:
+                chan.sendall(data)
             chan.shutdown_write()
             stdout, stderr = _drain(chan, started + timeout if timeout else None)
             rc = chan.recv_exit_status()
@@ -98,6 +108,15 @@ class SshRunner:
         finally:
             chan.close()
         return finish(self.name, argv, rc, stdout, stderr, check, time.monotonic() - started, log_output)
+
+    def interactive(self, argv: Sequence[str]) -> int:
+        """Run with the caller's terminal (OpenSSH's client, for its pty handling); the exit code."""
+        import subprocess  # noqa: PLC0415
+
+        return subprocess.call(["ssh", "-t", "-p", str(self.port), "-o", "BatchMode=yes",
+                                "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}",
+                                *(["-i", self.key_filename] if self.key_filename else []),
+                                f"{self.username}@{self.host}", "--", shlex.join(argv)])
 
     def close(self) -> None:
         if self._client is not None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import lxc
 
 from osa_aio.containers import osa_aio_containers
-from osa_aio.image import LXC_PATH, read_marker
+from osa_aio.lxchost import LXC_PATH, read_marker
 from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.roles.galera import node_state
 from osa_aio.transport import LxcAttachRunner

@@ -118,6 +118,20 @@ def test_ssh_runner_runs_commands_on_one_reused_connection(sshd):
         runner.close()
 
 
+def test_ssh_runner_passes_env_values_outside_any_command_line(sshd):
+    """A secret in ``env`` reaches the command (with its stdin after it) but no process's argv."""
+    runner = SshRunner("127.0.0.1", port=sshd["port"], key_filename=sshd["key"], known_hosts=sshd["known_hosts"])
+    secret = "s3cr3t 'quoted' $value\twith tab"
+    try:
+        done = runner.run(["sh", "-c", 'printf "%s|" "$PASS"; cat; ps -eo args'], env={"PASS": secret, "B": ""},
+                          stdin="after\n")
+        shown, _, processes = done.stdout.partition("\n")
+        assert shown == f"{secret}|after"
+        assert "s3cr3t" not in processes and "printf" in processes  # ps saw the command, not the value
+    finally:
+        runner.close()
+
+
 def test_ssh_runner_says_refused_and_auth_failed_clearly(sshd, tmp_path):
     closed = SshRunner("127.0.0.1", port=free_port(), key_filename=sshd["key"], known_hosts=sshd["known_hosts"])
     with pytest.raises(HostError, match="SSH connection refused; check that sshd runs"):

@@ -51,12 +51,13 @@ def test_base_image_is_rebuilt_only_when_asked_or_when_the_recipe_changed(tmp_pa
     import osa_aio.image as image
 
     recipe = host_recipe(make_etc(tmp_path), tmp_path / "none")
-    monkeypatch.setattr(image, "current_base", lambda: None)
+    monkeypatch.setattr(image, "current_base", lambda runner=None: None)
     assert image.BaseImageBuilt(recipe).check() == "absent"
-    monkeypatch.setattr(image, "current_base", lambda: {"name": "osa-aio-base-x-1", "digest": recipe.digest()})
+    monkeypatch.setattr(image, "current_base",
+                        lambda runner=None: {"name": "osa-aio-base-x-1", "digest": recipe.digest()})
     assert image.BaseImageBuilt(recipe).check() is None
     assert image.BaseImageBuilt(recipe, rebuild=True).check() == "rebuild asked (--rebuild-image)"
-    monkeypatch.setattr(image, "current_base", lambda: {"name": "osa-aio-base-x-1", "digest": "older"})
+    monkeypatch.setattr(image, "current_base", lambda runner=None: {"name": "osa-aio-base-x-1", "digest": "older"})
     assert image.BaseImageBuilt(recipe).check() == "its recipe changed"
 
 
