@@ -29,6 +29,7 @@ from osa_aio.engine import Engine
 from osa_aio.errors import OsaAioError, StepsFailed
 from osa_aio.haproxy import admin_command, server_states, set_server_state
 from osa_aio.host import host_fleet, local_host, primary_address
+from osa_aio.hosts import KEY_FILE
 from osa_aio.inventory.export import ansible_inventory
 from osa_aio.inventory.generate import remove_container
 from osa_aio.inventory.query import containers, resolve
@@ -45,6 +46,7 @@ from osa_aio.rebuild import plan as rebuild_plan
 from osa_aio.rebuild import rebuild as run_rebuild
 from osa_aio.inventory.update import update
 from osa_aio.roles import used_secrets
+from osa_aio.roles.cloud import KeyMade
 from osa_aio.roles.context import saved_context
 from osa_aio.snapshots import list_snapshots
 from osa_aio.snapshots import rollback as rollback_snapshot
@@ -351,6 +353,21 @@ def verify(ctx: click.Context, config_dir: str | None) -> None:
     if failed:
         raise StepsFailed(f"{len(failed)} of {len(results)} checks failed", hint="see the table above")
     click.echo(f"All {len(results)} checks passed.")
+
+
+@cli.command(name="ssh-key")
+@config_dir_option
+@click.pass_context
+def ssh_key(ctx: click.Context, config_dir: str | None) -> None:
+    """Print the public key osa-aio logs in to other hosts with (made once, under the config dir):
+    put it in root's ~/.ssh/authorized_keys on each host you add."""
+    directory = config_dir_of(ctx, config_dir)
+    if not directory.is_dir():
+        raise OsaAioError("there is no config dir yet", file=str(directory), hint="run `osa-aio bootstrap` first")
+    step = KeyMade(directory / KEY_FILE)
+    if step.check() is not None:
+        step.apply()
+    click.echo((directory / KEY_FILE).with_suffix(".pub").read_text(), nl=False)
 
 
 @cli.command()

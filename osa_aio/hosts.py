@@ -74,7 +74,8 @@ def ssh_access(config: Config, entry: HostEntry) -> SshAccess:
     if not key_file.is_file():
         raise ConfigError(f"the SSH key {key_file} for host {entry.name} does not exist",
                           file=file, key=f"{where}.{KEY}",
-                          hint=f"give the private key osa-aio logs in to {entry.name} with")
+                          hint=f"give the private key osa-aio logs in to {entry.name} with, or leave the key "
+                               f"out and put the one `osa-aio ssh-key` prints in root's authorized_keys there")
     return SshAccess(entry.name, address, user, port, key_file, config.path(SSH_DIR) / KNOWN_HOSTS)
 
 

@@ -312,9 +312,11 @@ def deploy(ctx: Context) -> None:
             *[ComputeServiceUp(_cloud(ctx), name) for name in targets],
             *[HostMapped(api, database, name) for name in targets]]):
         return
-    # The guest is built in the first compute container (apt and cpio are there), cached on the host.
+    # The guest is built in a compute container on this machine (apt and cpio are there; the build is
+    # read through this machine's folders), cached here.
     ready = _ready_steps(ctx)
-    ctx.engine.run(NAME, "ready to use", [*ready[:-1], GuestImageBuilt(ctx.runner(targets[0]), targets[0]), ready[-1]])
+    builder = next((m for m in ctx.members(GROUP) if not ctx.host_of(m).remote), targets[0])
+    ctx.engine.run(NAME, "ready to use", [*ready[:-1], GuestImageBuilt(ctx.runner(builder), builder), ready[-1]])
 
 
 def install(ctx: Context) -> bool:

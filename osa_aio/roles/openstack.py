@@ -227,13 +227,18 @@ def template_values(ctx: Context, spec: ApiService, name: str) -> dict[str, Any]
     return result
 
 
-def venv_siblings(ctx: Context, spec: ApiService, name: str) -> VenvSiblings:
-    """Its venv is installed once on this host and copied to the service's other containers (never
-    from the one running a dev checkout)."""
+def venv_siblings(ctx: Context, spec: ApiService, name: str) -> VenvSiblings | None:
+    """Its venv is installed once on this machine and copied to the service's other containers here
+    (never from the one running a dev checkout). A container on another host builds its own: the
+    copy goes through this machine's folders."""
+    host = ctx.host_of(name)
+    if host.remote:
+        return None
     checkout = devstate.load().get(spec.name)
-    targets = ctx.targets(spec.group)
+    targets = [m for m in ctx.targets(spec.group) if ctx.host_of(m) is host]
     return VenvSiblings(me=name, builder=targets[0] if targets else name,
-                        sources=tuple(m for m in ctx.members(spec.group) if not checkout or m != checkout.container),
+                        sources=tuple(m for m in ctx.members(spec.group) if ctx.host_of(m) is host
+                                      and (not checkout or m != checkout.container)),
                         host_path=host_path)
 
 
