@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import netaddr
+
 from osa_aio.errors import OsaAioError
 from osa_aio.guest_image import GUEST, Glance, GuestImageBuilt, GuestImageUploaded
 from osa_aio.roles import cloud, galera, neutron, nova, ovn_northd
@@ -38,6 +40,8 @@ DISABLED_SERVICES = ("openvswitch-switch", "ovn-host", "libvirtd", "haproxy")
 STATE_PATH = "/openstack/nova"       # instances, their disks, the node's compute_id: kept by a rebuild
 NOVA_UID = 1620                      # nova owns files that outlive the container
 BRIDGE = "br-ex"                     # the provider bridge (physnet1)
+TUNNEL_BRIDGE = "br-tunnel"          # Geneve between chassis leaves through it (tunnel_unit)
+TUNNEL_UNIT = "osa-aio-tunnel"
 PROVIDER_INTERFACE = "eth12"         # its uplink to the host's bridge
 OVSDB = "tcp:127.0.0.1:6640"         # os-vif and the OVN agent talk to the local ovsdb-server here
 OVSDB_LISTEN = "ptcp:6640:127.0.0.1"  # the same, as OVSDB's passive remote (port first)
@@ -82,13 +86,31 @@ def rootwrap(service: str, venv: str, more_dirs: str = "") -> str:
             "rlimit_nofile = 1024\n")
 
 
-def tunnel_address(ctx: Context, name: str) -> str:
+def tunnel_network(ctx: Context, name: str) -> dict:
+    """The container's interface on the tunnel network: interface, address, netmask."""
     networks = ctx.inventory["_meta"]["hostvars"][name].get("container_networks", {})
-    found = networks.get("tunnel_address", {}).get("address")
-    if not found:
+    found = networks.get("tunnel_address", {})
+    if not found.get("address"):
         raise OsaAioError("has no address on the tunnel network (OVN's Geneve tunnels need one)", file=name,
                           hint="give the br-vxlan provider network group_binds: [neutron_ovn_controller]")
     return found
+
+
+def tunnel_address(ctx: Context, name: str) -> str:
+    return tunnel_network(ctx, name)["address"]
+
+
+def tunnel_unit(interface: str, address: str, prefixlen: int) -> str:
+    """OVS's userspace datapath sends Geneve only out of an OVS bridge whose own port holds the
+    tunnel address (its native tunnelling routes and resolves neighbours itself): at each boot the
+    address moves from the container's interface (which LXC sets) to TUNNEL_BRIDGE."""
+    script = (f"for i in $(seq 60); do ip link show dev {TUNNEL_BRIDGE} >/dev/null 2>&1 && break; sleep 0.5; done; "
+              f"ip addr flush dev {interface} && ip link set dev {TUNNEL_BRIDGE} up && "
+              f"ip addr replace {address}/{prefixlen} dev {TUNNEL_BRIDGE}")
+    return ("# Written by osa-aio.\n[Unit]\nDescription=osa-aio: the Geneve tunnel address on OVS's "
+            f"{TUNNEL_BRIDGE}\nAfter=ovs-vswitchd.service\nRequires=ovs-vswitchd.service\n"
+            "Before=ovn-controller.service\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+            f"ExecStart=/bin/sh -c '{script}'\n\n[Install]\nWantedBy=multi-user.target\n")
 
 
 def libvirt_files() -> list[tuple[str, str]]:
@@ -280,6 +302,8 @@ def deploy(ctx: Context) -> None:
     jobs = []
     for name in targets:
         runner = ctx.runner(name)
+        tunnel = tunnel_network(ctx, name)
+        prefixlen = netaddr.IPAddress(tunnel["netmask"]).netmask_bits()
         chassis = {"system-id": name, "hostname": name, "ovn-remote": sb, "ovn-encap-type": "geneve",
                    "ovn-encap-ip": tunnel_address(ctx, name), "ovn-bridge-datapath-type": "netdev",
                    "ovn-bridge-mappings": f"{neutron.PHYSNET}:{BRIDGE}", "ovn-cms-options": "enable-chassis-as-gw"}
@@ -296,6 +320,19 @@ def deploy(ctx: Context) -> None:
             Command(runner, f"{PROVIDER_INTERFACE} a port of {BRIDGE}",
                     ["ovs-vsctl", "--may-exist", "add-port", BRIDGE, PROVIDER_INTERFACE],
                     unless=sh('[ "$(ovs-vsctl port-to-br "$1" 2>/dev/null)" = "$2" ]', PROVIDER_INTERFACE, BRIDGE)),
+            Command(runner, f"netdev bridge {TUNNEL_BRIDGE}",
+                    ["ovs-vsctl", "--may-exist", "add-br", TUNNEL_BRIDGE, "--", "set", "Bridge", TUNNEL_BRIDGE,
+                     "datapath_type=netdev"],
+                    unless=sh('[ "$(ovs-vsctl get Bridge "$1" datapath_type 2>/dev/null)" = netdev ]', TUNNEL_BRIDGE)),
+            Command(runner, f"{tunnel['interface']} a port of {TUNNEL_BRIDGE}",
+                    ["ovs-vsctl", "--may-exist", "add-port", TUNNEL_BRIDGE, tunnel["interface"]],
+                    unless=sh('[ "$(ovs-vsctl port-to-br "$1" 2>/dev/null)" = "$2" ]', tunnel["interface"],
+                              TUNNEL_BRIDGE)),
+            FileContent(runner, f"/etc/systemd/system/{TUNNEL_UNIT}.service",
+                        tunnel_unit(tunnel["interface"], tunnel["address"], prefixlen),
+                        notify=(DAEMON_RELOAD, TUNNEL_UNIT)),
+            SystemdReloaded(runner),
+            ServiceRunning(runner, TUNNEL_UNIT),
             ServiceRunning(runner, "ovn-host"),
             ServiceRunning(runner, "ovn-controller", enabled=None),
             Command(runner, "libvirt's default network removed",

@@ -14,10 +14,24 @@ from osa_aio.roles.openstack import VENVS, ApiService, ConfigFile, WsgiApp, api_
 GROUP = "neutron_server"  # not neutron_all: that one holds the compute containers too
 ML2_CONF = "/etc/neutron/plugins/ml2/ml2_conf.ini"
 PHYSNET = "physnet1"       # the flat provider network's name (br-ex on the compute node)
+VLAN_RANGE = "100:199"     # VLAN tenant networks on it (they span hosts where Geneve cannot carry TCP)
+
+
+COMPUTE_GROUP = "nova_compute"
+
+
+def tenant_network_types(ctx: Context) -> str:
+    """Geneve; VLANs on PHYSNET first when compute containers are on more than one host (OVS 3.1's
+    userspace datapath drops the guests' checksum-offloaded TCP at a Geneve tunnel; a VLAN leaves
+    through br-ex, which segments and checksums it)."""
+    hostvars = ctx.inventory["_meta"]["hostvars"]
+    hosts = {hostvars[name]["physical_host"] for name in ctx.members(COMPUTE_GROUP)}
+    return "vlan,geneve" if len(hosts) > 1 else "geneve"
 
 
 def template_values(ctx: Context, name: str) -> dict:
-    return {**ovn_northd.connections(ctx), "physnet": PHYSNET}
+    return {**ovn_northd.connections(ctx), "physnet": PHYSNET, "vlan_range": VLAN_RANGE,
+            "tenant_network_types": tenant_network_types(ctx)}
 
 
 SPEC = ApiService(
