@@ -336,9 +336,14 @@ def destroy(ctx: click.Context, config_dir: str | None, targets: tuple[str, ...]
         raise OsaAioError("name the containers to destroy, or use --all --yes")
     inventory = _saved_inventory_or_none(directory) or {"_meta": {"hostvars": {}}}
     names = sorted({name for target in targets for name in destroy_targets(inventory, target)})
+    hostvars = inventory["_meta"]["hostvars"]
+    hosts = host_fleet(read_config(ctx, config_dir)) if any(name in hostvars for name in names) else None
     for name in names:
-        existed = destroy_container(name, keep_data=keep_data)
-        click.echo(f"destroyed {name}" if existed else f"{name} did not exist")
+        # On the host it lives on (a leftover the inventory lost: this machine).
+        host = hosts.hosts.get(hostvars[name].get("physical_host")) if hosts and name in hostvars else None
+        existed = destroy_container(name, keep_data=keep_data, runner=host.runner if host else LocalRunner())
+        where = f" on {host.name}" if host and host.remote else ""
+        click.echo(f"destroyed {name}{where}" if existed else f"{name} did not exist")
 
 
 @cli.command()

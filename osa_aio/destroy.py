@@ -8,8 +8,8 @@ from pathlib import Path
 from osa_aio.config import Config, load_config, project_path
 from osa_aio.containers import DATA_ROOT, destroy_container, osa_aio_containers
 from osa_aio.errors import HostError, OsaAioError
-from osa_aio.host import (FORWARD_CHAIN, INOTIFY_INSTANCES, NAT_CHAIN, STATE_DIR, SYSCTL_FILE, host_fleet, network_plan,
-                          read_host_state, vxlan_device)
+from osa_aio.host import (FORWARD_CHAIN, INOTIFY_INSTANCES, MIN_INOTIFY_INSTANCES, NAT_CHAIN, STATE_DIR, SYSCTL_FILE,
+                          host_fleet, network_plan, read_host_state, vxlan_device)
 from osa_aio.hosts import Fleet, Host
 from osa_aio.image import CACHE_DIR, base_images, destroy_defined, type_images
 from osa_aio.roles.haproxy import stop_haproxy
@@ -50,8 +50,8 @@ def destroy_all(config_dir: Path, purge: bool, say) -> None:
                 shutil.rmtree(path)
                 say(f"removed {path}")
     if unreachable:
-        raise HostError(f"host {unreachable[0]} was not cleaned", hint="see the line above; run it again once it "
-                        "answers")
+        raise HostError(f"host {unreachable[0]} was not cleaned", hint="see the line above; `destroy --all` again "
+                        "finishes it")
 
 
 def _clean_host(host: Host, saved: dict | None, others: set[str], plans: list, purge: bool, say) -> None:
@@ -83,12 +83,13 @@ def _clean_host(host: Host, saved: dict | None, others: set[str], plans: list, p
             say(f"removed iptables chain {table}/{chain}")
     if _removed(runner, SYSCTL_FILE):
         say(f"removed {SYSCTL_FILE}")
-    if state.get("ip_forward") in ("0", "1"):
-        runner.run(["sysctl", "-q", "-w", f"net.ipv4.ip_forward={state['ip_forward']}"])
-        say(f"net.ipv4.ip_forward back to {state['ip_forward']}")
-    if str(state.get("inotify_instances", "")).isdigit():
-        runner.run(["sysctl", "-q", "-w", f"{INOTIFY_INSTANCES}={state['inotify_instances']}"])
-        say(f"{INOTIFY_INSTANCES} back to {state['inotify_instances']}")
+    # Only what bootstrap changed goes back: forwarding it turned on, a limit it raised.
+    for key, value, changed in (
+            ("net.ipv4.ip_forward", state.get("ip_forward"), lambda v: v == "0"),
+            (INOTIFY_INSTANCES, str(state.get("inotify_instances", "")), lambda v: int(v) < MIN_INOTIFY_INSTANCES)):
+        if value and value.isdigit() and changed(value) and _sysctl(runner, key) != value:
+            runner.run(["sysctl", "-q", "-w", f"{key}={value}"])
+            say(f"{key} back to {value}")
     for path in (DATA_ROOT / "log", DATA_ROOT, STATE_DIR):
         if _removed(runner, path):
             say(f"removed {path}")
@@ -101,6 +102,10 @@ def _clean_host(host: Host, saved: dict | None, others: set[str], plans: list, p
             say(f"destroyed base image {name}")
         if _removed(runner, CACHE_DIR):
             say(f"removed {CACHE_DIR}")
+
+
+def _sysctl(runner: Runner, key: str) -> str:
+    return runner.run(["cat", "/proc/sys/" + key.replace(".", "/")], check=False).stdout.strip()
 
 
 def _removed(runner: Runner, path: str | Path) -> bool:

@@ -16,6 +16,7 @@ from osa_aio.transport import LocalRunner, Runner, put
 LXC_PATH = Path("/var/lib/lxc")
 MARKER = "osa-aio.json"
 LOCAL: Runner = LocalRunner()
+TOP_FOLDERS = ("lxc", "openstack", "log", "snapshots", "osa-aio")  # remove_tree never takes one of these
 
 # Every container directory with osa-aio's marker, one per line: the name, a tab, the marker's JSON.
 _MARKERS = ('for d in "$1"/*/; do n=${d%/}; n=${n##*/}; [ -f "$d$2" ] || continue; '
@@ -89,8 +90,9 @@ def parse_lxc_ls(text: str) -> dict[str, tuple[str, bool, tuple[str, ...]]]:
 
 
 def remove_tree(path: str | Path, runner: Runner = LOCAL) -> None:
-    """rm -rf of a path osa-aio owns (never a top folder such as /var/lib/lxc itself)."""
-    if len(Path(path).parts) < 4 or Path(path) == LXC_PATH:
+    """rm -rf of a path osa-aio owns: a container's or image's own folder, never a top folder such as
+    /var/lib/lxc or /openstack/log itself (what a path with an empty name would be)."""
+    if len(Path(path).parts) < 3 or Path(path).name in TOP_FOLDERS:
         raise HostError(f"refusing to remove {path}", hint="a bug: a container or image name was empty")
     runner.run(["rm", "-rf", "--one-file-system", str(path)])
 

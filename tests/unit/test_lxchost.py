@@ -1,7 +1,11 @@
 """lxchost's pure parts: a container's LXC config with osa-aio's keys set, and lxc-ls's table."""
 
 from osa_aio.containers import OWNED_KEYS
-from osa_aio.lxchost import config_with, parse_lxc_ls
+import pytest
+
+from osa_aio.errors import HostError
+from osa_aio.lxchost import LXC_PATH, config_with, parse_lxc_ls, remove_tree
+from tests.fakes import FakeRunner
 
 CLONE = """# Written by osa-aio
 lxc.include = /usr/share/lxc/config/common.conf
@@ -48,3 +52,14 @@ def test_lxc_ls_rows():
         "osa-aio-base-1234-1": ("STOPPED", False, ()),
     }
     assert parse_lxc_ls("") == {}
+
+
+def test_remove_tree_takes_a_container_folder_never_a_top_one():
+    runner = FakeRunner({("rm",): (0, "")})
+    for path in (LXC_PATH / "aio1-galera-container-1", "/openstack/aio1-x", "/openstack/log/aio1-x",
+                 "/var/lib/osa-aio/snapshots/aio1-x", LXC_PATH / ".osa-aio-base-1.building"):
+        remove_tree(path, runner)
+    assert len(runner.calls) == 5
+    for path in (LXC_PATH / "", "/openstack", "/openstack/log/", "/var/lib/osa-aio/snapshots", "/", "/var"):
+        with pytest.raises(HostError, match="refusing"):
+            remove_tree(path, runner)
