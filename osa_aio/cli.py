@@ -26,7 +26,7 @@ from osa_aio.dev import restart as dev_restart
 from osa_aio.dev import start as dev_start
 from osa_aio.dev import stop as dev_stop
 from osa_aio.engine import Engine
-from osa_aio.errors import OsaAioError, StepsFailed
+from osa_aio.errors import OsaAioError, StepsFailed, UnknownTarget
 from osa_aio.haproxy import admin_command, server_states, set_server_state
 from osa_aio.host import host_fleet, local_host, primary_address
 from osa_aio.hosts import KEY_FILE
@@ -485,10 +485,15 @@ def rollback(ctx: click.Context, config_dir: str | None, target: str, tag: str |
 
 
 def _one_container(ctx: click.Context, config_dir: str | None, target: str) -> str:
+    """One container on this machine (snapshots are this machine's LXC snapshots)."""
     inventory = _saved_inventory_or_none(config_dir_of(ctx, config_dir)) or {"_meta": {"hostvars": {}}}
     names = resolve(inventory, target)
     if len(names) != 1:
         raise OsaAioError(f"{target!r} means {len(names)} containers", hint="name one container")
+    host = inventory["_meta"]["hostvars"][names[0]].get("physical_host")
+    if host and host != local_host(read_config(ctx, config_dir), LocalRunner()).name:
+        raise UnknownTarget(f"{names[0]} is on host {host}", hint="snapshots and rollbacks are of containers on "
+                            "this machine")
     return names[0]
 
 

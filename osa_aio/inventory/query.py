@@ -28,11 +28,16 @@ def containers(inventory: dict) -> list[ContainerInfo]:
 
 def resolve(inventory: dict, target: str) -> list[str]:
     """The containers a command-line target means: a container name (either spelling), a
-    container type (keystone_container) or a group (keystone, galera_all)."""
-    names = {normalize(row.name): row.name for row in containers(inventory)}
+    container type (keystone_container), a group (keystone, galera_all) or a host (aio2: its
+    containers)."""
+    rows = containers(inventory)
+    names = {normalize(row.name): row.name for row in rows}
     wanted = normalize(target)
     if wanted in names:
         return [names[wanted]]
+    hosts = {normalize(row.host) for row in rows}
+    if wanted in hosts:
+        return sorted(row.name for row in rows if normalize(row.host) == wanted)
     groups = {normalize(key): key for key, value in inventory.items()
               if isinstance(value, dict) and "hosts" in value}
     if wanted in groups:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from osa_aio.transport import LxcAttachRunner
 from tests.integration.conftest import REUSE, deployed_counts, host_state, openstack
 from tests.integration.test_compute import key_file, os_json, ssh, wait
 
-_spec = importlib.util.spec_from_file_location("rig", project_path("scripts") / "rig.py")
-rig = importlib.util.module_from_spec(_spec)
+_spec = importlib.util.spec_from_file_location("osa_aio_rig", project_path("scripts") / "rig.py")
+rig = sys.modules["osa_aio_rig"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rig)
 
 AIO2 = rig.Rig("aio2", "172.31.250.2")

@@ -130,3 +130,13 @@ def test_an_unreachable_host_is_one_line_naming_it(config):
     inventory, _ = build_inventory(config, None)
     assert check_remote(config, inventory, config.hosts()["aio2"], Unreachable()) == [
         "host aio2: root@172.31.250.3:22: SSH connection refused; check that sshd runs there"]
+
+
+def test_a_host_name_is_a_target_for_its_containers(config):
+    from osa_aio.inventory.query import resolve
+
+    inventory, _ = build_inventory(config, None)
+    there = resolve(inventory, "aio2")
+    assert len(there) == 1 and there[0].startswith("aio2-nova-compute-container")
+    assert len(resolve(inventory, "aio1")) == len(inventory["_meta"]["hostvars"]) - len(there) - len(
+        [name for name, hv in inventory["_meta"]["hostvars"].items() if not hv.get("container_type")])
