@@ -12,6 +12,10 @@ in a dev checkout (made from its sdist), an edit then `dev --restart`, and `dev 
 resident memory of each container after the deploy; and the median time of one `true` through the
 python-lxc runner next to the same through the `lxc-attach` command. It leaves a deployed AIO behind.
 
+--two-hosts adds a second host (scripts/rig.py's, on this machine, reached over SSH) as a compute
+host: its bootstrap, the run across both hosts, a server there to ACTIVE and to its first TCP answer
+on a floating IP, and `destroy --all` of both; then the AIO is deployed again.
+
 --faults adds the faults under load (tests/load.py, the scenarios the integration tests run):
 20 keystone requests a second for 60 s through the VIP while galera's active node, a keystone and
 a rabbitmq node are stopped and started, then every container stopped and `osa-aio run`;
@@ -21,6 +25,7 @@ a rabbitmq node are stopped and started, then every container stopped and `osa-a
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import socket
 import statistics
@@ -203,6 +208,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--skip-cold", action="store_true", help="no cold deploy (keeps caches)")
     parser.add_argument("--faults", action="store_true", help="also the faults under load")
+    parser.add_argument("--two-hosts", action="store_true", help="also a second compute host (scripts/rig.py)")
     parser.add_argument("--faults-only", action="store_true", help="only the faults, on the deployed AIO")
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
@@ -252,6 +258,62 @@ def measure(args, config_dir: Path, rows: list) -> None:
                  f"{statistics.median(through_cli) * 1000:.1f} ms", ""))
     if args.faults:
         fault_rows(config_dir, rows)
+    if args.two_hosts:
+        two_host_rows(config_dir, rows)
+
+
+def two_host_rows(config_dir: Path, rows: list) -> None:
+    """A second compute host (the rig): bootstrap, run, a server there, destroy --all of both."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import rig  # noqa: PLC0415 - scripts/rig.py, beside this script
+
+    second = rig.Rig("aio2", "172.31.250.2")
+    _, key = osa(config_dir, "ssh-key")
+    made = rig.up(second, key, config_dir / "ssh" / "known_hosts")
+    rows.append(("two hosts: the rig's rootfs (mmdebstrap) / boot to SSH",
+                 f"{made['rootfs']:.1f} s / {made['boot']:.1f} s", ""))
+    conf_d = config_dir / "conf.d" / "aio2.yml"
+    conf_d.parent.mkdir(exist_ok=True)
+    conf_d.write_text(rig.config_lines(second, "172.29.236.20"))
+    try:
+        for label, command in (("bootstrap of the second host", "bootstrap"), ("run across both hosts", "run")):
+            seconds, out = osa(config_dir, command)
+            rows.append((f"two hosts: {label}", f"{seconds:.1f} s", ""))
+            for name, phase in phases(out):
+                if phase >= 1:
+                    rows.append((f"  {name}", f"{phase:.1f} s", ""))
+        compute = next(n for n in osa_aio_containers() if "-nova-compute-" in n)  # this machine's
+        there = next(line.split()[0] for line in osa(config_dir, "list")[1].splitlines()
+                     if "-nova-compute-" in line and line.split()[0] != compute)
+        openstack("network", "create", "osa-aio-benchmark-net")
+        openstack("subnet", "create", "--network", "osa-aio-benchmark-net", "--subnet-range", "10.98.0.0/24",
+                  "osa-aio-benchmark-subnet")
+        openstack("router", "add", "subnet", cloud.ROUTER, "osa-aio-benchmark-subnet")
+        fip = openstack("floating", "ip", "create", cloud.PUBLIC, "-f", "value", "-c", "floating_ip_address").strip()
+        started = time.monotonic()
+        openstack("server", "create", "--image", guest_image.GUEST, "--flavor", cloud.FLAVOR["name"], "--network",
+                  "osa-aio-benchmark-net", "--key-name", cloud.KEYPAIR, "--availability-zone", f"nova:{there}",
+                  "--wait", "osa-aio-benchmark-vm2")
+        active = time.monotonic() - started
+        openstack("server", "add", "floating", "ip", "osa-aio-benchmark-vm2", fip)
+        answered = active + ssh_banner(fip, 300)
+        rows.append(("two hosts: a server on the second host: ACTIVE / first TCP answer",
+                     f"{active:.1f} s / {answered:.1f} s", ""))
+        openstack("server", "delete", "--wait", "osa-aio-benchmark-vm2")
+        openstack("floating", "ip", "delete", fip)
+        openstack("router", "remove", "subnet", cloud.ROUTER, "osa-aio-benchmark-subnet")
+        openstack("network", "delete", "osa-aio-benchmark-net")
+        seconds, _ = osa(config_dir, "destroy", "--all", "--yes")
+        rows.append(("two hosts: destroy --all (both hosts)", f"{seconds:.1f} s", ""))
+    finally:
+        conf_d.unlink(missing_ok=True)
+        rig.down(second)
+    inventory = json.loads((config_dir / "openstack_inventory.json").read_text())
+    for name in inventory["_meta"]["hostvars"]:
+        if name.startswith("aio2-"):
+            osa(config_dir, "inventory", "--remove", name)
+    osa(config_dir, "bootstrap")
+    osa(config_dir, "run")
 
 
 if __name__ == "__main__":

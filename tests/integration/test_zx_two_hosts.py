@@ -43,8 +43,11 @@ def write_host(aio, **host_vars) -> None:
 
 
 def on_rig(aio, command: str, check: bool = True) -> str:
-    done = subprocess.run(["ssh", "-i", key_file(aio), "-o", f"UserKnownHostsFile={aio.config_dir}/ssh/known_hosts",
-                           "-o", "BatchMode=yes", f"root@{AIO2.address}", command],
+    """A command on the second host, by the test's own SSH (its own known_hosts: the tests change osa-aio's)."""
+    known = aio.config_dir.parent / "rig_known_hosts"
+    known.write_text(AIO2.host_key())
+    done = subprocess.run(["ssh", "-i", key_file(aio), "-o", f"UserKnownHostsFile={known}", "-o", "BatchMode=yes",
+                           "-o", "StrictHostKeyChecking=yes", f"root@{AIO2.address}", command],
                           capture_output=True, text=True, timeout=120)
     assert not check or done.returncode == 0, done.stderr
     return done.stdout
@@ -139,6 +142,9 @@ def test_a_second_compute_host_deploys_and_guests_on_both_hosts_reach_each_other
     assert f"host {AIO2.name}" in verify and "2 up" in verify  # its row, and two hypervisors
     hosts = {host["name"]: host for host in json.loads(aio.osa("topology", "--json").stdout)["hosts"]}
     assert hosts[AIO2.name]["remote"] and all(hosts[AIO2.name]["bridges"].values())
+    # Reached like any container: attach (OpenSSH's client there) and logs (lxc-attach over SSH).
+    assert aio.osa("attach", there[0]["name"], "--", "hostname").stdout.strip() == there[0]["name"]
+    assert there[0]["name"] in aio.osa("logs", "compute", "-n", "5").stdout
     computes = sorted(row["name"] for row in rows if row["container_type"] == compute.CONTAINER_TYPE)
     utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
     fip = None
@@ -165,7 +171,7 @@ def test_a_second_compute_host_deploys_and_guests_on_both_hosts_reach_each_other
         probe = ssh(aio, fip, f"ping -c 3 {other} && wget -q -O /tmp/big http://{other}/big.bin && "
                               f"sha256sum /tmp/big && wget -q -O- http://{other}/big.bin.sha256", timeout=60)
         assert probe.returncode == 0, probe.stdout + probe.stderr
-        digests = [line.split()[0] for line in probe.stdout.splitlines() if len(line.split()[0]) == 64]
+        digests = [words[0] for words in map(str.split, probe.stdout.splitlines()) if words and len(words[0]) == 64]
         assert len(digests) == 2 and digests[0] == digests[1], probe.stdout
     finally:
         for server in SERVERS:
