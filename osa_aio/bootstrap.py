@@ -14,11 +14,11 @@ from osa_aio.fsutil import write_atomic
 from osa_aio.inventory.query import containers
 from osa_aio.yamlio import load_yaml
 from osa_aio.engine import Engine
-from osa_aio.host import HostStateRecorded, bridge_joins, host_fleet, network_steps, primary_address
+from osa_aio.host import HostStateRecorded, bridge_joins, host_fleet, join_problems, network_steps, primary_address
 from osa_aio.image import BaseImageBuilt, current_base, host_recipe
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.inventory.store import dumps, inventory_path, load_inventory, save_inventory
-from osa_aio.preflight import budget, check_resources, run_preflight
+from osa_aio.preflight import PreflightFailed, budget, check_resources, run_preflight
 from osa_aio.roles import used_secrets
 from osa_aio.secrets import fill_secrets, load_secrets
 from osa_aio.transport import LocalRunner
@@ -125,6 +125,8 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
         run_preflight(config, inventory, entries[hosts.local.name], runner, remote)
         recipe = host_recipe()
         joins = bridge_joins(config, hosts)
+        if join_problems(config, joins):
+            raise PreflightFailed(join_problems(config, joins))
     with engine.phase("config"):
         engine.run("config", "localhost", [ConfigDirInstalled(config_dir),
                                            *([ProfileChosen(config_dir, config.profile)] if profile else []),
@@ -136,7 +138,7 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
     with engine.phase("network"):
         bridges = tuple(network.bridge for network in config.provider_networks)
         engine.run_parallel("network", [(h.name, [HostStateRecorded(h.runner, bridges),
-                                                  *network_steps(config, entries[h.name], h.runner, vips=not h.remote),
+                                                  *network_steps(config, entries[h.name], h.runner, here=not h.remote),
                                                   *joins.get(h.name, [])]) for h in hosts.hosts.values()])
     if engine.failed:
         return

@@ -12,7 +12,7 @@ from typing import Iterator
 import netaddr
 
 from osa_aio import devstate, lxchost
-from osa_aio.errors import HostError
+from osa_aio.errors import HostError, OsaAioError
 from osa_aio.hosts import Fleet, Host
 from osa_aio.image import current_base
 from osa_aio.inventory.query import containers as inventory_containers
@@ -262,7 +262,10 @@ def container_steps(inventory: dict, name: str, image: str | None = None,
     yield ContainerConfigured(spec, host.runner)
     yield ContainerRunning(spec, host.runner, runner)
     yield FileContent(runner, "/etc/hosts", hosts_file(inventory))
-    yield FileContent(runner, "/etc/resolv.conf", lxchost.read_text("/etc/resolv.conf", host.runner) or "")
+    resolver = lxchost.read_text("/etc/resolv.conf", host.runner)
+    if resolver is None:
+        raise HostError("cannot read /etc/resolv.conf", file=host.name, hint="the containers take the host's resolver")
+    yield FileContent(runner, "/etc/resolv.conf", resolver)
 
 
 # ---- reading state and destroying ------------------------------------------------------------
@@ -324,12 +327,20 @@ def container_states(inventory: dict | None, fleet: Fleet | None = None) -> list
     types = {row.name: row.container_type for row in inventory_containers(inventory)} if inventory else {}
     dev = {c.container: f"{c.service} from {c.source}" for c in devstate.load().values()}
     hosts = list(fleet.hosts.values()) if fleet else [Host("", LOCAL)]
+    # A container of a host the config no longer lists is looked for on this machine.
+    where = {n: hostvars[n].get("physical_host") if fleet and hostvars[n].get("physical_host") in fleet.hosts
+             else hosts[0].name for n in known}
     states: dict[str, ContainerState] = {}
     leftovers: list[str] = []
     for host in hosts:
-        mine = [n for n in known if fleet is None or hostvars[n].get("physical_host") == host.name]
-        extra = [n for n in osa_aio_containers(host.runner) if n not in types]
+        mine = [n for n in known if where[n] == host.name]
+        try:
+            extra = [n for n in osa_aio_containers(host.runner) if n not in types]
+            found = host_states([(n, types.get(n, ""), dev.get(n)) for n in mine + extra], host.runner, host.name)
+        except OsaAioError:  # a host that does not answer: its containers' state is unknown, the rest is shown
+            extra, found = [], [ContainerState(n, types.get(n, ""), "UNREACHABLE", (), False, dev.get(n), host.name)
+                                for n in mine]
         leftovers += extra
-        for state in host_states([(n, types.get(n, ""), dev.get(n)) for n in mine + extra], host.runner, host.name):
+        for state in found:
             states[state.name] = state
     return [states[name] for name in known + leftovers if name in states]

@@ -218,7 +218,7 @@ def _check_hosts(fleet: Fleet, inventory: dict, names: list[str]) -> None:
         if current_base(host.runner) is None:
             raise HostError("there is no base image", file=host.name, hint="run `osa-aio bootstrap` first")
         bridges = {n.bridge for name in mine for n in container_spec(inventory, name).networks}
-        missing = sorted(b for b in bridges if BridgePresent(host.runner, b, host.name).check() in ("absent", "down"))
+        missing = sorted(b for b in bridges if BridgePresent(host.runner, b).check() in ("absent", "down"))
         if missing:
             raise HostError(f"bridge {missing[0]} is not up", file=host.name, hint="run `osa-aio bootstrap` first")
 

@@ -9,7 +9,7 @@ from osa_aio.config import Config, load_config, project_path
 from osa_aio.containers import DATA_ROOT, destroy_container, osa_aio_containers
 from osa_aio.errors import HostError, OsaAioError
 from osa_aio.host import (FORWARD_CHAIN, INOTIFY_INSTANCES, MIN_INOTIFY_INSTANCES, NAT_CHAIN, STATE_DIR, SYSCTL_FILE,
-                          host_fleet, network_plan, read_host_state, vxlan_device)
+                          host_fleet, local_host, network_plan, read_host_state, vxlan_device)
 from osa_aio.hosts import Fleet, Host
 from osa_aio.image import CACHE_DIR, base_images, destroy_defined, type_images
 from osa_aio.roles.haproxy import stop_haproxy
@@ -29,9 +29,15 @@ def destroy_all(config_dir: Path, purge: bool, say) -> None:
         say("stopped haproxy (the distribution's haproxy.cfg is back)")
     saved = _saved_inventory(config_dir)
     config = _config(config_dir)
-    hosts = host_fleet(config, runner) if config else Fleet({"localhost": Host("localhost", runner)})
-    entries = config.hosts() if config else {}
     unreachable = []
+    try:
+        hosts = host_fleet(config, runner) if config else Fleet({"localhost": Host("localhost", runner)})
+    except OsaAioError as exc:  # a remote host's SSH settings are wrong: this machine is cleaned all the same
+        say(f"could not reach the other hosts: {exc}")
+        here = local_host(config, runner).name
+        unreachable += [name for name in config.hosts() if name != here]
+        hosts = Fleet({here: Host(here, runner)})
+    entries = config.hosts() if config else {}
     for host in hosts.hosts.values():
         where = f" on {host.name}" if host.remote else ""
         try:
@@ -45,13 +51,14 @@ def destroy_all(config_dir: Path, purge: bool, say) -> None:
             unreachable.append(host.name)
             say(f"could not clean host {host.name}: {exc}")
     if purge:
-        for path in (config_dir, LOG_DIR):
+        # The config dir says how to reach the hosts not cleaned yet: it stays until they are.
+        for path in (LOG_DIR,) if unreachable else (config_dir, LOG_DIR):
             if path.exists():
                 shutil.rmtree(path)
                 say(f"removed {path}")
     if unreachable:
         raise HostError(f"host {unreachable[0]} was not cleaned", hint="see the line above; `destroy --all` again "
-                        "finishes it")
+                        "once it answers (the config dir is kept for it)")
 
 
 def _clean_host(host: Host, saved: dict | None, others: set[str], plans: list, purge: bool, say) -> None:

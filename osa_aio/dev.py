@@ -186,7 +186,7 @@ def start(config_dir: Path, service: str, source: Path, container: str | None, a
         runner.run(list(command), timeout=900)
     _restart_service(ctx, role, name, engine)
     for spec in dev.also:
-        for target in ctx.members(spec.group):
+        for target in (m for m in ctx.members(spec.group) if m in checkout.also):  # this machine's
             say(f"{target}: installing the checkout into {spec.venv}, restarting {', '.join(spec.units)}")
             _put_in(ctx, role, target, spec.venv, checkout, allow_index)
     _restart_also(role, checkout, engine)

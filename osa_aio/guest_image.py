@@ -13,6 +13,7 @@ hostname and SSH key from the metadata service, runs dropbear on 22 and busybox 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import shutil
 import urllib.error
@@ -20,7 +21,6 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from osa_aio.containers import host_path
 from osa_aio.errors import OsaAioError
 from osa_aio.image import CACHE_DIR
 from osa_aio.transport import Runner, put
@@ -71,9 +71,9 @@ class GuestImageBuilt:
         work = CACHE / f".{digest}.building"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        built = host_path(self.container, out)
-        for name in ("vmlinuz", "initrd.gz", "manifest.txt"):
-            shutil.copyfile(built / name, work / name)
+        for name in ("vmlinuz", "initrd.gz", "manifest.txt"):  # read through the runner: any host's container
+            data = self.runner.run(["base64", "-w0", f"{out}/{name}"], log_output=False).stdout
+            (work / name).write_bytes(base64.b64decode(data))
         with open(work / "disk.raw", "wb") as disk:
             disk.truncate(DISK_BYTES)
         shutil.rmtree(cached(digest), ignore_errors=True)

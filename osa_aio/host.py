@@ -100,12 +100,14 @@ def nat_rules(config: Config) -> list[tuple[str, str, tuple[str, ...]]]:
 
 # ---- steps ---------------------------------------------------------------------------------
 
-def bridge_mac(bridge: str, host: str) -> str:
+def bridge_mac(bridge: str, host: str = "") -> str:
     """A fixed MAC for a host's bridge. Without one, Linux gives a bridge the lowest MAC of its
     ports, so starting a container could change the host's MAC on br-mgmt and strand every
-    container's ARP entry for the host and the VIPs for a minute. The host's name is in it: the
-    bridges of several hosts are joined into one network."""
-    digest = hashlib.sha256(f"osa-aio-bridge/{host}/{bridge}".encode()).digest()
+    container's ARP entry for the host and the VIPs for a minute. Another host's name (``host``)
+    is in it: the bridges of several hosts are joined into one network. This machine's (no name)
+    keeps the MAC it always had."""
+    seed = f"osa-aio-bridge/{host}/{bridge}" if host else f"osa-aio-bridge/{bridge}"
+    digest = hashlib.sha256(seed.encode()).digest()
     return "02:" + ":".join(f"{byte:02x}" for byte in digest[:5])
 
 
@@ -113,7 +115,7 @@ def bridge_mac(bridge: str, host: str) -> str:
 class BridgePresent:
     runner: Runner
     bridge: str
-    host: str  # the host's name (its bridge's MAC)
+    host: str = ""  # another host's name (its bridge's MAC); "" on this machine
 
     @property
     def name(self) -> str:
@@ -302,11 +304,12 @@ class IptablesRule:
         self.runner.run(["iptables", "-w", "-t", self.table, *verb, *self.rule])
 
 
-def network_steps(config: Config, host: HostEntry, runner: Runner, vips: bool = True) -> list:
-    """Bridges and addresses, forwarding, and NAT for the container networks."""
+def network_steps(config: Config, host: HostEntry, runner: Runner, here: bool = True) -> list:
+    """Bridges and addresses, forwarding, and NAT for the container networks (``here``: this
+    machine, which also holds the VIPs)."""
     steps: list = []
-    for plan in network_plan(config, host, vips):
-        steps.append(BridgePresent(runner, plan.bridge, host.name))
+    for plan in network_plan(config, host, vips=here):
+        steps.append(BridgePresent(runner, plan.bridge, "" if here else host.name))
         steps += [AddressPresent(runner, plan.bridge, address, prefix) for address, prefix in plan.addresses]
     steps += [
         SysctlValue(runner, "net.ipv4.ip_forward", "1"),
@@ -357,6 +360,21 @@ def read_host_state(path: Path = STATE_DIR / "host-state.json", runner: Runner |
         return json.loads(found.stdout) if found.ok else None
     except ValueError:
         return None
+
+
+def join_problems(config: Config, joins: dict[str, list[VxlanJoined]]) -> list[str]:
+    """A bridge whose VXLAN port cannot carry its containers' frames would drop the large ones
+    silently: said instead, per host (pure)."""
+    mtus = {network.bridge: network.mtu or 1500 for network in config.provider_networks}
+    problems = []
+    for host, ports in joins.items():
+        narrow = [port for port in ports if port.mtu < mtus.get(port.bridge, 1500)]
+        if narrow:
+            problems.append(f"host {host}: its link to the other hosts carries {narrow[0].mtu + VXLAN_OVERHEAD} bytes, "
+                            f"VXLAN between the hosts' bridges needs {mtus[narrow[0].bridge] + VXLAN_OVERHEAD} for "
+                            f"{narrow[0].bridge}'s {mtus[narrow[0].bridge]}-byte frames: raise that link's MTU on "
+                            f"every host, or give the provider networks container_mtu: {narrow[0].mtu}")
+    return problems
 
 
 def bridge_joins(config: Config, hosts: Fleet) -> dict[str, list[VxlanJoined]]:

@@ -92,7 +92,7 @@ def parse_lxc_ls(text: str) -> dict[str, tuple[str, bool, tuple[str, ...]]]:
 def remove_tree(path: str | Path, runner: Runner = LOCAL) -> None:
     """rm -rf of a path osa-aio owns: a container's or image's own folder, never a top folder such as
     /var/lib/lxc or /openstack/log itself (what a path with an empty name would be)."""
-    if len(Path(path).parts) < 3 or Path(path).name in TOP_FOLDERS:
+    if len(Path(path).parts) < 3 or Path(path).name in TOP_FOLDERS or ".." in Path(path).parts:
         raise HostError(f"refusing to remove {path}", hint="a bug: a container or image name was empty")
     runner.run(["rm", "-rf", "--one-file-system", str(path)])
 
@@ -111,17 +111,21 @@ def clone(source: str, name: str, runner: Runner = LOCAL) -> str:
                          hint="see /var/log/osa-aio/osa-aio.log and `lxc-copy` for details")
 
 
+CONFIG_MARK = "# ---- osa-aio: the container's own settings (rewritten from its spec) ----"
+
+
 def config_with(current: str, items: list[tuple[str, str]], cleared: tuple[str, ...]) -> str:
-    """An LXC config file with ``items`` set (pure): every line of a key in ``items``, or of a key
-    starting with one of ``cleared``, gives way; the rest (the image's own keys) stays."""
-    replaced = {key for key, _ in items}
-    kept = []
-    for line in current.splitlines():
-        key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith("#") else None
-        if key is not None and (key in replaced or key.startswith(cleared)):
-            continue
-        kept.append(line)
-    return "\n".join([*kept, *(f"{key} = {value}" for key, value in items)]) + "\n"
+    """An LXC config file with ``items`` set (pure), as liblxc's set_config_item would: the image's
+    lines stay (a key that takes many values, lxc.cgroup2.devices.allow, keeps the image's and
+    gains the spec's; for a single-valued key LXC takes the last line, the spec's) except keys
+    starting with one of ``cleared``, which are wholly the spec's. The spec's lines follow a mark
+    and are rewritten each time, so configuring again gives the same file."""
+    head = current.split(f"{CONFIG_MARK}\n", 1)[0].splitlines()
+    def owned(line: str) -> bool:
+        return "=" in line and not line.lstrip().startswith("#") and line.split("=", 1)[0].strip().startswith(cleared)
+
+    kept = [line for line in head if not owned(line)]
+    return "\n".join([*kept, CONFIG_MARK, *(f"{key} = {value}" for key, value in items)]) + "\n"
 
 
 def configure(name: str, items: list[tuple[str, str]], cleared: tuple[str, ...], runner: Runner = LOCAL) -> None:

@@ -12,6 +12,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import netaddr
 
@@ -126,10 +127,11 @@ def host_facts(runner: Runner, disk_path: Path = LXC_PATH) -> HostFacts:
                      disk_free_mb=number("disk_free_mb"))
 
 
-def lxc_problems(facts: HostFacts) -> list[str]:
-    """Can this host run osa-aio's containers (pure)?"""
+def lxc_problems(facts: HostFacts, install: str = "scripts/aio.sh does", remote: bool = False) -> list[str]:
+    """Can this host run osa-aio's containers (pure)? ``install``: how its packages are installed;
+    ``remote``: osa-aio logged in there (as root, or it is a problem; here check_root says it)."""
     problems = []
-    if facts.uid != 0:
+    if remote and facts.uid != 0:
         problems.append("osa-aio logs in as a user that is not root: log in as root (ansible_user)")
     if facts.missing_namespaces:
         problems.append(f"the kernel lacks namespaces LXC needs ({', '.join(facts.missing_namespaces)}): "
@@ -137,7 +139,7 @@ def lxc_problems(facts: HostFacts) -> list[str]:
     if not facts.cgroups:
         problems.append("no cgroup filesystem is mounted at /sys/fs/cgroup: mount cgroups (LXC needs them)")
     for command in facts.missing_commands:
-        problems.append(f"the command {command} is missing: install the host packages ({HOST_PACKAGES})")
+        problems.append(f"the command {command} is missing: install the host packages ({install})")
     if not facts.lxc_config:
         problems.append("LXC's config files are missing (/usr/share/lxc/config): install the lxc package")
     return problems
@@ -146,7 +148,7 @@ def lxc_problems(facts: HostFacts) -> list[str]:
 def check_lxc(runner: Runner | None = None) -> list[str]:
     """This machine runs LXC and osa-aio's python-lxc bindings (root is check_root's)."""
     facts = host_facts(runner or LocalRunner())
-    problems = [p for p in lxc_problems(facts) if "not root" not in p]
+    problems = lxc_problems(facts)
     try:
         import lxc  # noqa: F401,PLC0415
     except ImportError:
@@ -220,7 +222,7 @@ def check_networks(config: Config, host: HostEntry, runner: Runner, vips: bool =
 
 
 def run_preflight(config: Config, inventory: dict, host: HostEntry, runner: Runner,
-                  remote: list[tuple[HostEntry, Runner]] = ()) -> Budget:
+                  remote: Sequence[tuple[HostEntry, Runner]] = ()) -> Budget:
     """Everything bootstrap checks, on this machine and on each remote host (side by side);
     raises PreflightFailed listing every problem, before anything on any host changes."""
     problems = check_root() + check_lxc()
@@ -243,7 +245,7 @@ def check_remote(config: Config, inventory: dict, entry: HostEntry, runner: Runn
         facts = host_facts(runner)
     except OsaAioError as exc:
         return [f"host {entry.name}: {exc}"]
-    problems = lxc_problems(facts)
+    problems = lxc_problems(facts, install=HOST_PACKAGES, remote=True)
     if not problems:
         problems += resource_problems(budget(config, inventory, entry.name), facts.memory_available_mb,
                                       facts.disk_free_mb, base_built=current_base(runner) is not None,

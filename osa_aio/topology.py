@@ -33,7 +33,7 @@ def gather(config: Config, inventory: dict) -> dict:
     hosts = []
     for each in fleet.hosts.values():
         try:
-            bridges = {p.bridge: BridgePresent(each.runner, p.bridge, each.name).check() is None
+            bridges = {p.bridge: BridgePresent(each.runner, p.bridge, each.name if each.remote else "").check() is None
                        for p in network_plan(config, entries[each.name], vips=not each.remote)}
         except OsaAioError as exc:
             bridges = {"unreachable": False}

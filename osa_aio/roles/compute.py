@@ -104,13 +104,17 @@ def tunnel_unit(interface: str, address: str, prefixlen: int) -> str:
     """OVS's userspace datapath sends Geneve only out of an OVS bridge whose own port holds the
     tunnel address (its native tunnelling routes and resolves neighbours itself): at each boot the
     address moves from the container's interface (which LXC sets) to TUNNEL_BRIDGE."""
-    script = (f"for i in $(seq 60); do ip link show dev {TUNNEL_BRIDGE} >/dev/null 2>&1 && break; sleep 0.5; done; "
-              f"ip addr flush dev {interface} && ip link set dev {TUNNEL_BRIDGE} up && "
-              f"ip addr replace {address}/{prefixlen} dev {TUNNEL_BRIDGE}")
+    # $1 the bridge, $2 the interface, $3 the address: values, never pasted into the script.
+    script = ('for i in $(seq 60); do ip link show dev "$1" >/dev/null 2>&1 && break; sleep 0.5; done; '
+              'ip link show dev "$1" >/dev/null || exit 1; '
+              'ip addr flush dev "$2" && ip link set dev "$1" up && ip addr replace "$3" dev "$1"')
     return ("# Written by osa-aio.\n[Unit]\nDescription=osa-aio: the Geneve tunnel address on OVS's "
             f"{TUNNEL_BRIDGE}\nAfter=ovs-vswitchd.service\nRequires=ovs-vswitchd.service\n"
             "Before=ovn-controller.service\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
-            f"ExecStart=/bin/sh -c '{script}'\n\n[Install]\nWantedBy=multi-user.target\n")
+            # systemd expands $ itself: $$ is a literal one for the shell.
+            f"ExecStart=/bin/sh -c '{script.replace('$', '$$')}' tunnel {TUNNEL_BRIDGE} {interface} "
+            f"{address}/{prefixlen}\n\n"
+            "[Install]\nWantedBy=multi-user.target\n")
 
 
 def libvirt_files() -> list[tuple[str, str]]:
@@ -349,11 +353,9 @@ def deploy(ctx: Context) -> None:
             *[ComputeServiceUp(_cloud(ctx), name) for name in targets],
             *[HostMapped(api, database, name) for name in targets]]):
         return
-    # The guest is built in a compute container on this machine (apt and cpio are there; the build is
-    # read through this machine's folders), cached here.
+    # The guest is built in the first compute container (apt and cpio are there), cached on this machine.
     ready = _ready_steps(ctx)
-    builder = next((m for m in ctx.members(GROUP) if not ctx.host_of(m).remote), targets[0])
-    ctx.engine.run(NAME, "ready to use", [*ready[:-1], GuestImageBuilt(ctx.runner(builder), builder), ready[-1]])
+    ctx.engine.run(NAME, "ready to use", [*ready[:-1], GuestImageBuilt(ctx.runner(targets[0]), targets[0]), ready[-1]])
 
 
 def install(ctx: Context) -> bool:

@@ -28,7 +28,7 @@ class Context:
     limit: set[str] | None = None  # containers a --limit selected (None: all)
     wheel_sets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service -> its venv's packages
     haproxy_services: tuple = ()  # every role's HAProxy frontends (HaService)
-    host: LocalRunner = field(default_factory=LocalRunner)  # this machine (HAProxy, the repo, the VIPs)
+    host: Runner = field(default_factory=LocalRunner)  # this machine (HAProxy, the repo, the VIPs)
     fleet: Fleet | None = None  # every host; None: this machine alone
 
     def members(self, group: str) -> list[str]:

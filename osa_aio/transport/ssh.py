@@ -114,7 +114,8 @@ class SshRunner:
         import subprocess  # noqa: PLC0415
 
         return subprocess.call(["ssh", "-t", "-p", str(self.port), "-o", "BatchMode=yes",
-                                "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}",
+                                "-o", "StrictHostKeyChecking=yes",
+                                "-o", f"UserKnownHostsFile={self.known_hosts} {KNOWN_HOSTS}",  # paramiko's two
                                 *(["-i", self.key_filename] if self.key_filename else []),
                                 f"{self.username}@{self.host}", "--", shlex.join(argv)])
 

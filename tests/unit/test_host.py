@@ -30,30 +30,30 @@ def test_nat_is_limited_to_the_container_networks(load):
 
 def link(kind="bridge", flags=("UP",), address=None):
     return json.dumps([{"ifname": "br-mgmt", "flags": list(flags), "linkinfo": {"info_kind": kind},
-                        "address": address or bridge_mac("br-mgmt", "aio1")}])
+                        "address": address or bridge_mac("br-mgmt")}])
 
 
 def test_bridge_step_decisions():
-    assert BridgePresent(FakeRunner({("ip", "-j"): (1, "")}), "br-mgmt", "aio1").check() == "absent"
+    assert BridgePresent(FakeRunner({("ip", "-j"): (1, "")}), "br-mgmt").check() == "absent"
     down = FakeRunner({("ip", "-j"): (0, link(flags=("BROADCAST",)))})
-    assert BridgePresent(down, "br-mgmt", "aio1").check() == "down"
-    assert BridgePresent(FakeRunner({("ip", "-j"): (0, link())}), "br-mgmt", "aio1").check() is None
+    assert BridgePresent(down, "br-mgmt").check() == "down"
+    assert BridgePresent(FakeRunner({("ip", "-j"): (0, link())}), "br-mgmt").check() is None
     # A bridge whose MAC follows its ports would change it when a container starts.
     assert BridgePresent(FakeRunner({("ip", "-j"): (0, link(address="fe:12:34:56:78:9a"))}),
-                         "br-mgmt", "aio1").check() == "its MAC is not fixed"
+                         "br-mgmt").check() == "its MAC is not fixed"
     with pytest.raises(HostError, match="exists but is not a bridge"):
-        BridgePresent(FakeRunner({("ip", "-j"): (0, link(kind="veth"))}), "br-mgmt", "aio1").check()
+        BridgePresent(FakeRunner({("ip", "-j"): (0, link(kind="veth"))}), "br-mgmt").check()
     runner = FakeRunner({("ip", "link", "show"): (1, ""), ("ip", "link", "add"): (0, ""),
                          ("ip", "link", "set"): (0, "")})
-    BridgePresent(runner, "br-mgmt", "aio1").apply()
+    BridgePresent(runner, "br-mgmt").apply()
     assert runner.calls == [["ip", "link", "show", "dev", "br-mgmt"],
                             ["ip", "link", "add", "br-mgmt", "type", "bridge"],
-                            ["ip", "link", "set", "dev", "br-mgmt", "address", bridge_mac("br-mgmt", "aio1")],
+                            ["ip", "link", "set", "dev", "br-mgmt", "address", bridge_mac("br-mgmt")],
                             ["ip", "link", "set", "dev", "br-mgmt", "up"]]
-    assert bridge_mac("br-mgmt", "aio1") != bridge_mac("br-vxlan", "aio1")
-    assert bridge_mac("br-mgmt", "aio1").startswith("02:")
+    assert bridge_mac("br-mgmt") != bridge_mac("br-vxlan")
+    assert bridge_mac("br-mgmt").startswith("02:")
     # Two hosts' bridges are joined into one network: they must not share a MAC.
-    assert bridge_mac("br-mgmt", "aio1") != bridge_mac("br-mgmt", "aio2")
+    assert bridge_mac("br-mgmt") != bridge_mac("br-mgmt", "aio2")
 
 
 ADDRS = json.dumps([{"ifname": "br-mgmt", "addr_info": [{"local": "172.29.236.100", "prefixlen": 22}]},

@@ -17,28 +17,34 @@ lxc.net.0.type = empty
 """
 
 
-def test_owned_keys_give_way_and_the_image_keys_stay():
+def effective(text: str, key: str) -> list[str]:
+    """What liblxc makes of a key: every value of a list key, the last one of a single-valued key."""
+    return [line.split("=", 1)[1].strip() for line in text.splitlines()
+            if "=" in line and not line.startswith("#") and line.split("=", 1)[0].strip() == key]
+
+
+def test_the_spec_is_set_as_liblxc_would_and_again_gives_the_same_file():
     items = [("lxc.uts.name", "c1"), ("lxc.net.0.type", "veth"), ("lxc.net.0.link", "br-mgmt"),
              ("lxc.mount.entry", "/openstack/c1 openstack none bind,create=dir 0 0"),
              ("lxc.mount.entry", "/openstack/log/c1 var/log none bind,create=dir 0 0"),
-             ("lxc.apparmor.profile", "unconfined"), ("lxc.group", "onboot"), ("lxc.group", "openstack")]
+             ("lxc.apparmor.profile", "unconfined"), ("lxc.cgroup2.devices.allow", "c 10:229 rwm"),
+             ("lxc.group", "onboot"), ("lxc.group", "openstack")]
     text = config_with(CLONE, items, OWNED_KEYS)
-    lines = text.splitlines()
-    assert "lxc.net.0.type = empty" not in lines and "lxc.apparmor.profile = generated" not in lines
-    assert lines.count("lxc.uts.name = c1") == 1
-    for kept in ("# Written by osa-aio", "lxc.include = /usr/share/lxc/config/common.conf",
-                 "lxc.cgroup2.devices.allow = c 10:200 rwm"):
-        assert kept in lines
-    assert [line for line in lines if line.startswith("lxc.mount.entry")] == [f"{k} = {v}" for k, v in items[3:5]]
+    assert effective(text, "lxc.net.0.type") == ["veth"]  # the image's `empty` network is gone
+    assert effective(text, "lxc.apparmor.profile")[-1] == "unconfined" and effective(text, "lxc.uts.name")[-1] == "c1"
+    # A list key keeps the image's values and gains the spec's (set_config_item appends).
+    assert effective(text, "lxc.cgroup2.devices.allow") == ["c 10:200 rwm", "c 10:229 rwm"]
+    assert effective(text, "lxc.mount.entry") == [value for key, value in items if key == "lxc.mount.entry"]
+    assert "lxc.include = /usr/share/lxc/config/common.conf" in text.splitlines()
     # Idempotent: configuring the configured file again gives the same file.
     assert config_with(text, items, OWNED_KEYS) == text
 
 
-def test_a_changed_spec_leaves_no_stale_network_or_mount():
-    first = config_with(CLONE, [("lxc.net.0.type", "veth"), ("lxc.net.1.type", "veth"),
+def test_a_changed_spec_leaves_no_stale_network_mount_or_key():
+    first = config_with(CLONE, [("lxc.net.0.type", "veth"), ("lxc.net.1.type", "veth"), ("lxc.start.order", "10"),
                                 ("lxc.mount.entry", "/src x none bind 0 0")], OWNED_KEYS)
     second = config_with(first, [("lxc.net.0.type", "veth")], OWNED_KEYS)
-    assert "lxc.net.1.type" not in second and "lxc.mount.entry" not in second
+    assert "lxc.net.1.type" not in second and "lxc.mount.entry" not in second and "lxc.start.order" not in second
 
 
 def test_lxc_ls_rows():
@@ -60,6 +66,7 @@ def test_remove_tree_takes_a_container_folder_never_a_top_one():
                  "/var/lib/osa-aio/snapshots/aio1-x", LXC_PATH / ".osa-aio-base-1.building"):
         remove_tree(path, runner)
     assert len(runner.calls) == 5
-    for path in (LXC_PATH / "", "/openstack", "/openstack/log/", "/var/lib/osa-aio/snapshots", "/", "/var"):
+    for path in (LXC_PATH / "", "/openstack", "/openstack/log/", "/var/lib/osa-aio/snapshots", "/", "/var",
+                 "/openstack/../etc"):
         with pytest.raises(HostError, match="refusing"):
             remove_tree(path, runner)

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from osa_aio.config import load_config
 from osa_aio.engine import Engine
-from osa_aio.host import VxlanJoined, bridge_joins, network_plan, vxlan_device, vxlan_id
+from osa_aio.host import VxlanJoined, bridge_joins, join_problems, network_plan, vxlan_device, vxlan_id
 from osa_aio.hosts import Fleet, Host
 from osa_aio.inventory.generate import build_inventory
 from osa_aio.preflight import check_remote
@@ -80,8 +80,25 @@ def test_the_vips_stay_on_this_machine_and_the_bridges_are_joined_both_ways(conf
         assert all((join.local, join.peers, join.mtu) == (local, (peer,), 1500) for join in joins[name])
     assert len({vxlan_id(bridge) for bridge in bridges}) == len(bridges)
     assert all(len(vxlan_device(bridge)) <= 15 for bridge in (*bridges, "br-a-very-long-name"))
+    # Each side asks its own routes for the way to the other.
+    assert ["ip", "-j", "route", "get", "172.31.250.2"] in fleet.hosts["aio1"].runner.calls
+    assert ["ip", "-j", "route", "get", "172.31.250.1"] in fleet.hosts["aio2"].runner.calls
+    assert join_problems(config, joins) == []
     # One host: nothing to join.
     assert bridge_joins(config, Fleet({"aio1": Host("aio1", FakeRunner())})) == {}
+
+
+def test_a_link_too_narrow_for_vxlan_is_said_unless_the_containers_use_less(config_dir, config):
+    ports = {name: [VxlanJoined(FakeRunner(), network.bridge, "a", ("b",), 1450)
+                    for network in config.provider_networks] for name in ("aio1", "aio2")}
+    problems = join_problems(config, ports)
+    assert [p.split(":")[0] for p in problems] == ["host aio1", "host aio2"]
+    assert "carries 1500 bytes" in problems[0] and "needs 1550" in problems[0] and "container_mtu: 1450" in problems[0]
+    text = (config_dir / "openstack_user_config.yml").read_text()
+    (config_dir / "openstack_user_config.yml").write_text(
+        text.replace("container_type: veth\n", "container_type: veth\n        container_mtu: 1450\n"))
+    narrower = load_config(config_dir, host_address=HOST_ADDRESS, profile="compute")
+    assert join_problems(narrower, ports) == []
 
 
 def test_a_vxlan_port_with_a_stale_peer_is_put_right():
@@ -140,3 +157,38 @@ def test_a_host_name_is_a_target_for_its_containers(config):
     assert len(there) == 1 and there[0].startswith("aio2-nova-compute-container")
     assert len(resolve(inventory, "aio1")) == len(inventory["_meta"]["hostvars"]) - len(there) - len(
         [name for name, hv in inventory["_meta"]["hostvars"].items() if not hv.get("container_type")])
+
+
+def test_a_remote_containers_steps_run_through_its_host_never_this_machine(config, monkeypatch):
+    """Every step that makes, configures and starts aio2's container, and destroying it, goes
+    through aio2's runner: this machine's runner and python-lxc are never used."""
+    from osa_aio import containers as containers_module
+    from osa_aio.containers import container_steps, destroy_container
+    from osa_aio.image import BaseImageBuilt, TypeImageBuilt, host_recipe
+    from osa_aio.transport import LocalRunner
+    from osa_aio.transport import lxc as lxc_transport
+
+    def here(*args, **kwargs):
+        raise AssertionError(f"this machine was used: {args}")
+
+    monkeypatch.setattr(LocalRunner, "run", here)
+    monkeypatch.setattr(lxc_transport, "lxc_module", here)
+    monkeypatch.setattr(containers_module, "LxcAttachRunner", here)
+    inventory, _ = build_inventory(config, None)
+    name = next(n for n, hv in inventory["_meta"]["hostvars"].items()
+                if hv.get("physical_host") == "aio2" and hv.get("container_type"))
+    base = '{"name": "osa-aio-base-x-1", "digest": "d"}'
+    aio2 = FakeRunner({("cat", "/var/cache/osa-aio/base-image.json"): (0, base),
+                       ("cat", f"/var/lib/lxc/{name}/config"): (0, "lxc.net.0.type = empty\n"),
+                       ("cat", "/etc/resolv.conf"): (0, "nameserver 192.0.2.53\n"),
+                       ("lxc-info",): (0, "STOPPED"), ("lxc-attach",): (0, "absent")}, name="aio2", default=(0, ""))
+    host = Host("aio2", aio2, remote=True, address="172.31.250.2")
+    for step in container_steps(inventory, name, host=host):
+        step.check()
+        step.apply()
+    assert destroy_container(name, runner=aio2)
+    BaseImageBuilt(host_recipe(), runner=aio2).check()
+    TypeImageBuilt(("x",), ("qemu-utils",), runner=aio2).check()
+    commands = {call[0] for call in aio2.calls}
+    assert {"lxc-copy", "lxc-start", "lxc-attach", "lxc-destroy", "mkdir", "rsync"} <= commands
+    assert [call for call in aio2.calls if call[0] == "lxc-attach" and call[2] == name]
