@@ -2,6 +2,7 @@
 """Measure osa-aio on this machine and print one table (run as root; it redeploys the AIO).
 
     scripts/benchmark.py [--config-dir DIR] [--runs 30] [--skip-cold] [--faults | --faults-only]
+                         [--two-hosts | --two-hosts-only]
 
 Rows: a cold deploy (no caches: `destroy --all --purge` first, so the base image, the images and
 the wheels are all built), a no-op re-run, a warm deploy (caches kept, containers destroyed), each
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--skip-cold", action="store_true", help="no cold deploy (keeps caches)")
     parser.add_argument("--faults", action="store_true", help="also the faults under load")
     parser.add_argument("--two-hosts", action="store_true", help="also a second compute host (scripts/rig.py)")
+    parser.add_argument("--two-hosts-only", action="store_true", help="only the second host, on the deployed AIO")
     parser.add_argument("--faults-only", action="store_true", help="only the faults, on the deployed AIO")
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
@@ -221,6 +223,9 @@ def main() -> None:
 def measure(args, config_dir: Path, rows: list) -> None:
     if args.faults_only:
         fault_rows(config_dir, rows)
+        return
+    if args.two_hosts_only:
+        two_host_rows(config_dir, rows)
         return
 
     if not args.skip_cold:
