@@ -55,7 +55,7 @@ def on_rig(aio, command: str, check: bool = True) -> str:
 
 def rig_state(aio) -> str:
     """What osa-aio may change on the second host."""
-    return on_rig(aio, "lxc-ls -1; ip -br link | cut -d' ' -f1; iptables-save | grep -v '^[#:]'; "
+    return on_rig(aio, "lxc-ls -1; ip -br link | cut -d' ' -f1; iptables-save | grep '^-' || true; "
                        "ls /var/lib/lxc /openstack /var/lib/osa-aio /etc/sysctl.d 2>&1; "
                        "cat /proc/sys/net/ipv4/ip_forward")
 
