@@ -287,6 +287,9 @@ def two_host_rows(config_dir: Path, rows: list) -> None:
             for name, phase in phases(out):
                 if phase >= 1:
                     rows.append((f"  {name}", f"{phase:.1f} s", ""))
+        seconds, out = osa(config_dir, "run", "--limit", second.name)
+        changed = re.search(r"changed=(\d+)", out).group(1)
+        rows.append((f"two hosts: run --limit {second.name} (changed={changed})", f"{seconds:.1f} s", ""))
         compute = next(n for n in osa_aio_containers() if "-nova-compute-" in n)  # this machine's
         there = next(line.split()[0] for line in osa(config_dir, "list")[1].splitlines()
                      if "-nova-compute-" in line and line.split()[0] != compute)
