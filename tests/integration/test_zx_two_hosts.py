@@ -144,7 +144,8 @@ def test_a_second_compute_host_deploys_and_guests_on_both_hosts_reach_each_other
     assert hosts[AIO2.name]["remote"] and all(hosts[AIO2.name]["bridges"].values())
     # Reached like any container: attach (OpenSSH's client there) and logs (lxc-attach over SSH).
     assert aio.osa("attach", there[0]["name"], "--", "hostname").stdout.strip() == there[0]["name"]
-    assert there[0]["name"] in aio.osa("logs", "compute", "-n", "5").stdout
+    shown = aio.osa("logs", "compute", "--container", there[0]["name"], "-n", "5").stdout.splitlines()
+    assert shown and all(there[0]["name"] in line for line in shown)
     computes = sorted(row["name"] for row in rows if row["container_type"] == compute.CONTAINER_TYPE)
     utility = LxcAttachRunner(next(n for n in aio.containers() if "-utility-" in n))
     fip = None
