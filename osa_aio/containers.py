@@ -18,7 +18,7 @@ from osa_aio.image import current_base
 from osa_aio.inventory.query import containers as inventory_containers
 from osa_aio.lxchost import LOCAL, LXC_PATH
 from osa_aio.steps import FileContent, sh
-from osa_aio.transport import LxcAttachRunner, Runner, put
+from osa_aio.transport import Runner, put
 
 DATA_ROOT = Path("/openstack")
 SNAPSHOT_DATA = Path("/var/lib/osa-aio/snapshots")  # the /openstack data of each container's snapshots
@@ -235,8 +235,8 @@ class ContainerConfigured:
 @dataclass
 class ContainerRunning:
     spec: ContainerSpec
-    host: Runner = LOCAL
-    runner: Runner | None = None  # the container's own (default: python-lxc's attach on this machine)
+    host: Runner
+    runner: Runner  # the container's own
     name = "running"
 
     def check(self) -> str | None:
@@ -246,8 +246,7 @@ class ContainerRunning:
         lxchost.start(self.spec.name, START_TIMEOUT, self.host)
         # Let systemd finish booting: the roles read unit states next, and a unit still starting
         # (or a restart racing the boot's own start) would mislead them.
-        runner = self.runner or LxcAttachRunner(self.spec.name)
-        runner.run(["systemctl", "is-system-running", "--wait"], check=False, timeout=START_TIMEOUT * 4)
+        self.runner.run(["systemctl", "is-system-running", "--wait"], check=False, timeout=START_TIMEOUT * 4)
 
 
 def container_steps(inventory: dict, name: str, image: str | None = None,

@@ -11,7 +11,8 @@ from osa_aio.errors import HostError, OsaAioError
 from osa_aio.host import (FORWARD_CHAIN, INOTIFY_INSTANCES, MIN_INOTIFY_INSTANCES, NAT_CHAIN, STATE_DIR, SYSCTL_FILE,
                           host_fleet, local_host, network_plan, read_host_state, vxlan_device)
 from osa_aio.hosts import Fleet, Host
-from osa_aio.image import CACHE_DIR, base_images, destroy_defined, type_images
+from osa_aio.image import CACHE_DIR, base_images, type_images
+from osa_aio.lxchost import destroy as destroy_defined
 from osa_aio.roles.haproxy import stop_haproxy
 from osa_aio.inventory.naming import normalize
 from osa_aio.inventory.query import containers, resolve

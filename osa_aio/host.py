@@ -13,6 +13,7 @@ from osa_aio.config import Config, HostEntry
 from osa_aio.errors import HostError, OsaAioError
 from osa_aio.hosts import Fleet, fleet, split_hosts
 from osa_aio.inventory.generate import host_network_address
+from osa_aio.lxchost import read_text
 from osa_aio.steps import FileContent
 from osa_aio.transport import LocalRunner, Runner, put
 
@@ -355,9 +356,8 @@ class HostStateRecorded:
 
 
 def read_host_state(path: Path = STATE_DIR / "host-state.json", runner: Runner | None = None) -> dict | None:
-    found = (runner or LocalRunner()).run(["cat", str(path)], check=False)
     try:
-        return json.loads(found.stdout) if found.ok else None
+        return json.loads(read_text(path, runner or LocalRunner()) or "")
     except ValueError:
         return None
 

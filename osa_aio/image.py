@@ -217,14 +217,9 @@ def remove_unused_bases(in_use: set[str], runner: Runner = LOCAL) -> list[str]:
     removed = []
     for name in base_images(runner):
         if name != current and name not in in_use:
-            destroy_defined(name, runner)
+            destroy(name, runner)
             removed.append(name)
     return removed
-
-
-def destroy_defined(name: str, runner: Runner = LOCAL) -> None:
-    """Stop and destroy an LXC container (its snapshots too) and its directory."""
-    destroy(name, runner)
 
 
 # ---- an image per package set ------------------------------------------------------------------
@@ -317,6 +312,6 @@ def remove_unused_type_images(wanted: set[str], in_use: set[str], runner: Runner
     removed = []
     for name in type_images(runner):
         if name not in wanted and name not in in_use:
-            destroy_defined(name, runner)
+            destroy(name, runner)
             removed.append(name)
     return removed

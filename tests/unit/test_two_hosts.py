@@ -162,7 +162,6 @@ def test_a_host_name_is_a_target_for_its_containers(config):
 def test_a_remote_containers_steps_run_through_its_host_never_this_machine(config, monkeypatch):
     """Every step that makes, configures and starts aio2's container, and destroying it, goes
     through aio2's runner: this machine's runner and python-lxc are never used."""
-    from osa_aio import containers as containers_module
     from osa_aio.containers import container_steps, destroy_container
     from osa_aio.image import BaseImageBuilt, TypeImageBuilt, host_recipe
     from osa_aio.transport import LocalRunner
@@ -173,7 +172,6 @@ def test_a_remote_containers_steps_run_through_its_host_never_this_machine(confi
 
     monkeypatch.setattr(LocalRunner, "run", here)
     monkeypatch.setattr(lxc_transport, "lxc_module", here)
-    monkeypatch.setattr(containers_module, "LxcAttachRunner", here)
     inventory, _ = build_inventory(config, None)
     name = next(n for n, hv in inventory["_meta"]["hostvars"].items()
                 if hv.get("physical_host") == "aio2" and hv.get("container_type"))
