@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 import dataclasses
 from dataclasses import dataclass, field
@@ -32,7 +33,20 @@ ENV_D = "env.d"
 
 KNOWN_TOP_LEVEL = {"cidr_networks", "used_ips", "global_overrides"}
 HOST_ENTRY_KEYS = {"ip", "management_ip", "affinity", "container_vars", "host_vars"}
+# Keys of OSA's that osa-aio refuses rather than half-honours (each with why).
+NOT_SUPPORTED = {
+    "no_containers": "osa-aio runs every service but HAProxy in a container",
+    "static_routes": "osa-aio gives a container no routes but its default one",
+}
+# A provider network's keys: what osa-aio reads, and OSA's neutron keys it accepts unused
+# (osa-aio's neutron is OVN with physnet1 and its own VLAN and Geneve ranges: see the README).
+NETWORK_KEYS = {"container_bridge", "container_bridge_type", "container_interface", "container_type",
+                "container_mtu", "ip_from_q", "address_prefix", "is_management_address", "is_container_address",
+                "group_binds", "reference_group", "type", "gateway", "static_routes"}
+NEUTRON_NETWORK_KEYS = {"net_name", "range", "host_bind_override", "sriov_host_interfaces", "network_interface"}
 HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")  # a DNS name
 AUTO = "auto"  # external_lb_vip_address: the host's own address
 
 
@@ -84,6 +98,9 @@ class ProviderNetwork:
     is_management: bool
     mtu: int | None
     kind: str = "raw"          # OSA's `type`: raw, vxlan, flat, vlan
+    prefix: str | None = None  # OSA's address_prefix: the hostvars key is <prefix>_address
+    gateway: str | None = None  # the containers' default route (reserved from the pool)
+    reference_group: str | None = None  # only containers whose host is in this group get it
 
     @property
     def addresses_containers(self) -> bool:
@@ -95,7 +112,7 @@ class ProviderNetwork:
     @property
     def address_key(self) -> str:
         """The hostvars key of this network's address (OSA: <queue>_address)."""
-        return f"{self.ip_from_q or self.interface or self.bridge}_address"
+        return f"{self.prefix or self.ip_from_q or self.interface or self.bridge}_address"
 
 
 @dataclass(frozen=True)
@@ -111,11 +128,37 @@ class Config:
     used_ips: netaddr.IPSet
     provider_networks: tuple[ProviderNetwork, ...]
     host_entries: tuple[HostEntry, ...]
-    internal_vip: str
-    external_vip: str
+    vips: Mapping[str, str]  # internal/external -> what the config says: an address or a host name
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     profile: str | None = None  # the service profile applied to the host entries (osa_aio.profiles)
+    _resolved: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def internal_vip(self) -> str:
+        """The internal VIP's address (a host name in the config is resolved, once)."""
+        return self.vip_address("internal")
+
+    @property
+    def external_vip(self) -> str:
+        return self.vip_address("external")
+
+    def vip_address(self, which: str) -> str:
+        """A VIP's address; a host name is looked up where an address is needed (HAProxy, the
+        host's bridge, endpoints), never while building the inventory."""
+        value = self.vips[which]
+        if value not in self._resolved:
+            self._resolved[value] = resolve_address(value, self.source("global_overrides"),
+                                                    f"global_overrides.{which}_lb_vip_address")
+        return self._resolved[value]
+
+    def literal_vips(self) -> list[str]:
+        """The VIPs given as addresses (a host name's address is not known without a lookup)."""
+        return [value for value in dict.fromkeys(self.vips.values()) if is_address(value)]
+
+    @property
+    def gateways(self) -> list[str]:
+        return [network.gateway for network in self.provider_networks if network.gateway]
 
     @property
     def management(self) -> ProviderNetwork:
@@ -195,6 +238,9 @@ def _validate(config_dir: Path, uc: dict, sources: dict[str, str], user_variable
         return sources.get(key.split(".")[0].split("[")[0], main_file)
 
     warnings: list[str] = []
+    # A top-level key starting with '_' only holds a YAML anchor for others to use (OSA's example
+    # configs do this with `_infrastructure_hosts: &infrastructure_hosts`): not a host group.
+    uc = {key: value for key, value in uc.items() if not str(key).startswith("_")}
     for key in uc:
         if key not in KNOWN_TOP_LEVEL and not str(key).endswith("_hosts"):
             raise ConfigError(f"unknown top-level key {key!r}", file=where(str(key)), key=str(key),
@@ -208,20 +254,21 @@ def _validate(config_dir: Path, uc: dict, sources: dict[str, str], user_variable
                           key="global_overrides",
                           hint="add global_overrides with internal_lb_vip_address and provider_networks")
     providers = _parse_provider_networks(overrides, cidrs, where)
-    internal_vip = _parse_address(overrides.get("internal_lb_vip_address"),
-                                  where("global_overrides"), "global_overrides.internal_lb_vip_address")
+    internal_vip = _parse_vip(overrides.get("internal_lb_vip_address"),
+                              where("global_overrides"), "global_overrides.internal_lb_vip_address")
     external = overrides.get("external_lb_vip_address", AUTO)
     if external in (None, "", AUTO):
         external_vip = host_address or internal_vip
     else:
-        external_vip = _parse_address(external, where("global_overrides"),
-                                      "global_overrides.external_lb_vip_address")
+        external_vip = _parse_vip(external, where("global_overrides"), "global_overrides.external_lb_vip_address")
+    _refuse_unsupported(overrides, where("global_overrides"), "global_overrides")
     entries = _parse_host_groups(uc, skeleton, where)
     _check_host_addresses(entries, where)
     return Config(config_dir=config_dir, user_config=uc, user_variables=user_variables,
                   secrets=secrets, skeleton=skeleton, cidr_networks=cidrs, used_ips=used,
-                  provider_networks=providers, host_entries=entries, internal_vip=internal_vip,
-                  external_vip=external_vip, sources=sources, warnings=tuple(warnings))
+                  provider_networks=providers, host_entries=entries,
+                  vips={"internal": internal_vip, "external": external_vip}, sources=sources,
+                  warnings=tuple(warnings))
 
 
 def _parse_cidr_networks(uc: dict, where) -> dict[str, netaddr.IPNetwork]:
@@ -298,6 +345,15 @@ def _parse_provider_networks(overrides: dict, cidrs: Mapping[str, netaddr.IPNetw
         net = item.get("network") if isinstance(item, dict) else None
         if not isinstance(net, dict):
             raise ConfigError("each entry must be `- network: {...}`", file=file, key=key)
+        _refuse_unsupported(net, file, key)
+        for option in net:
+            if option not in NETWORK_KEYS | NEUTRON_NETWORK_KEYS:
+                raise ConfigError(f"unknown key {option!r}", file=file, key=key,
+                                  hint=f"provider networks take {', '.join(sorted(NETWORK_KEYS))}")
+        if net.get("container_bridge_type") not in (None, "", "linuxbridge"):
+            raise ConfigError(f"container_bridge_type {net['container_bridge_type']!r} is not supported yet: "
+                              "osa-aio makes Linux bridges", file=file, key=f"{key}.container_bridge_type",
+                              hint="leave it out")
         if not net.get("container_bridge"):
             raise ConfigError("container_bridge is missing", file=file, key=key,
                               hint="name the host bridge, e.g. br-mgmt")
@@ -317,16 +373,70 @@ def _parse_provider_networks(overrides: dict, cidrs: Mapping[str, netaddr.IPNetw
             raise ConfigError("the management network cannot be a flat or VLAN provider network (its containers "
                               "need addresses)", file=file, key=f"{key}.type", hint="use type: raw")
         mtu = net.get("container_mtu")
+        gateway = net.get("gateway")
+        if gateway is not None:
+            gateway = _parse_address(gateway, file, f"{key}.gateway")
+            if queue and netaddr.IPAddress(gateway) not in cidrs[queue]:
+                raise ConfigError(f"{gateway} is outside cidr_networks.{queue} ({cidrs[queue]})", file=file,
+                                  key=f"{key}.gateway", hint="a gateway is reached on this network: use one of its addresses")
+        reference = net.get("reference_group")
+        if reference is not None and not isinstance(reference, str):
+            raise ConfigError("must be a group name", file=file, key=f"{key}.reference_group")
+        prefix = net.get("address_prefix")
+        if prefix is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(prefix)):
+            raise ConfigError(f"{prefix!r} cannot start a variable name", file=file, key=f"{key}.address_prefix",
+                              hint="use letters, digits and '_' (the hostvars key is <address_prefix>_address)")
         networks.append(ProviderNetwork(
             index=index, bridge=str(net["container_bridge"]), interface=net.get("container_interface"),
             ip_from_q=queue, net_type=str(net.get("container_type") or "veth"),
             group_binds=tuple(binds), is_management=is_management,
-            mtu=int(mtu) if mtu is not None else None, kind=str(net.get("type") or "raw")))
+            mtu=int(mtu) if mtu is not None else None, kind=str(net.get("type") or "raw"),
+            prefix=str(prefix) if prefix is not None else None, gateway=gateway, reference_group=reference))
     if not any(net.is_management for net in networks):
         raise ConfigError("no network is marked as the management network", file=file,
                           key="global_overrides.provider_networks",
                           hint="set is_management_address: true on the br-mgmt network")
     return tuple(networks)
+
+
+def is_address(value: str) -> bool:
+    try:
+        netaddr.IPAddress(value)
+    except (ValueError, netaddr.AddrFormatError):
+        return False
+    return True
+
+
+def _parse_vip(value: Any, file: str, key: str) -> str:
+    """A VIP: an IP address, or a host name (OSA's examples use names) looked up when needed."""
+    text = str(value).rstrip(".")
+    # A name's last label is never all digits: 172.29.236 is a mistyped address, not a name.
+    if value not in (None, "") and not is_address(text) and HOST_NAME.match(text) \
+            and not text.rsplit(".", 1)[-1].isdigit():
+        return text
+    return _parse_address(value, file, key)
+
+
+def resolve_address(value: str, file: str, key: str) -> str:
+    """An address as is; a host name's IPv4 address (from /etc/hosts or DNS). Names under
+    .invalid are refused without a lookup (RFC 6761)."""
+    if is_address(value):
+        return value
+    try:
+        if value.lower().endswith(".invalid"):
+            raise OSError("a reserved name")
+        found = socket.getaddrinfo(value, None, socket.AF_INET, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"{value!r} does not resolve ({exc.strerror or exc})", file=file, key=key,
+                          hint="add it to /etc/hosts or DNS, or write the address") from None
+    return str(found[0][4][0])
+
+
+def _refuse_unsupported(options: Mapping[str, Any], file: str, key: str) -> None:
+    for option, why in NOT_SUPPORTED.items():
+        if option in options and options[option] not in (None, False, [], ""):
+            raise ConfigError(f"{option} is not supported by osa-aio yet ({why})", file=file,
+                              key=f"{key}.{option}", hint="remove it")
 
 
 def _parse_address(value: Any, file: str, key: str) -> str:
@@ -360,6 +470,7 @@ def _parse_host_groups(uc: dict, skeleton: Skeleton, where) -> tuple[HostEntry, 
                                   hint="use letters, digits and '-' (container names start with it)")
             if not isinstance(options, dict):
                 raise ConfigError("must be a mapping with at least ip", file=file, key=key)
+            _refuse_unsupported(options, file, key)
             for option in options:
                 if option not in HOST_ENTRY_KEYS:
                     raise ConfigError(f"unknown key {option!r}", file=file, key=key,

@@ -3,14 +3,17 @@
 Output follows openstack-ansible's layout: groups with ``hosts``/``children`` and
 ``_meta.hostvars``. Saved containers keep their names, addresses and MACs; new ones get
 deterministic names and the lowest free addresses; nothing saved is dropped unless asked.
+An inventory written by openstack-ansible's generator is adopted the same way: its containers
+(which carry no ``container_type``) are known by their ``<type>_container`` group or their name.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import netaddr
 
@@ -19,6 +22,8 @@ from osa_aio.errors import InventoryError, UnknownTarget
 from osa_aio.inventory.ipam import Pool
 from osa_aio.inventory.query import group_members
 from osa_aio.inventory.naming import MAX_HOSTNAME, container_mac, container_name, normalize
+
+_SUFFIX = r"-[0-9a-f]{8}"
 
 CONTAINER_TECH = "lxc"
 
@@ -40,16 +45,17 @@ def build_inventory(config: Config, previous: dict | None) -> tuple[dict, list[s
     hosts = config.hosts()
     placements = _placements(config)
 
-    containers = {name: hv for name, hv in prev_hostvars.items()
-                  if hv.get("container_type") and name not in hosts}
+    containers, dropped = _saved_containers(config, previous or {}, prev_hostvars)
+    warnings += dropped
     _add_new_containers(config, placements, containers, set(prev_hostvars) | set(hosts))
     warnings += _unasked_containers(placements, containers)
 
+    tree = _groups(config, placements, _slots(placements, config))
     hostvars: dict[str, dict] = {}
     for name, entry in hosts.items():
-        hostvars[name] = _host_vars(config, entry, prev_hostvars.get(name, {}))
+        hostvars[name] = _host_vars(config, entry, prev_hostvars.get(name, {}), tree)
     for name, hv in sorted(containers.items()):
-        hostvars[name] = _container_vars(config, name, hv)
+        hostvars[name] = _container_vars(config, name, hv, hostvars)
 
     groups = _groups(config, placements, hostvars)
     _assign_networks(config, groups, hostvars)
@@ -74,6 +80,56 @@ def remove_container(inventory: dict, name: str) -> dict:
         if isinstance(group, dict) and match in group.get("hosts", []):
             group["hosts"].remove(match)
     return result
+
+
+def _saved_containers(config: Config, previous: dict, prev_hostvars: dict[str, dict]) -> tuple[dict, list[str]]:
+    """The saved inventory's containers, each with its container_type and physical_host. osa-aio
+    writes container_type; OSA's generator does not: there the type is the ``<type>_container``
+    group the container is in, or the type its name spells. Anything else saved that is not a
+    host of the config is dropped, and said."""
+    hosts = config.hosts()
+    types = set(config.skeleton.containers)
+    by_group: dict[str, str] = {}
+    for group in sorted(previous):
+        if group.endswith("_container") and isinstance(previous[group], dict):
+            for member in previous[group].get("hosts") or ():
+                by_group.setdefault(member, group)
+    containers: dict[str, dict] = {}
+    warnings = []
+    for name, hv in sorted(prev_hostvars.items()):
+        if name in hosts:
+            continue
+        metal = hv.get("is_metal") or (hv.get("properties") or {}).get("is_metal")
+        ctype = hv.get("container_type") or (None if metal else by_group.get(name))
+        host = hv.get("physical_host")
+        if not ctype and not metal:
+            ctype, host = _type_from_name(name, host, types)
+        if not ctype or not host or host == name:
+            what = "host" if metal or host == name else "entry"
+            warnings.append(f"{what} {name} is in the saved inventory but neither a host of the config nor a "
+                            f"container osa-aio can place (no container type in its groups or name); dropped")
+            continue
+        containers[name] = {**hv, "container_type": ctype, "physical_host": host}
+    return containers, warnings
+
+
+def _type_from_name(name: str, host: str | None, types: set[str]) -> tuple[str | None, str | None]:
+    """(container type, physical host) read from a name in OSA's shape, ``<host>-<type>-<8 hex>``
+    (older ones with underscores); the longest type that fits wins."""
+    spelled = normalize(name)
+    for ctype in sorted(types, key=len, reverse=True):
+        found = re.fullmatch(rf"(.+)-{re.escape(normalize(ctype))}{_SUFFIX}", spelled)
+        if found and (host is None or normalize(host) == found.group(1)):
+            return ctype, host or found.group(1)
+    return None, host
+
+
+def _slots(placements: dict[tuple[str, str], Placement], config: Config) -> dict[str, dict]:
+    """Stand-ins for the containers the placements ask for ("host/type"): enough to know which
+    groups a host's containers will be in before they have names."""
+    return {f"{host}/{ctype}": {"container_type": ctype, "physical_host": host}
+            for (host, ctype), placement in placements.items()
+            if placement.count > 0 and not config.skeleton.is_metal(ctype)}
 
 
 def _placements(config: Config) -> dict[tuple[str, str], Placement]:
@@ -137,31 +193,60 @@ def _unasked_containers(placements: dict[tuple[str, str], Placement],
     return warnings
 
 
-def _host_vars(config: Config, entry: HostEntry, previous: dict) -> dict:
+def _host_vars(config: Config, entry: HostEntry, previous: dict, tree: dict[str, dict[str, set]]) -> dict:
     hv = dict(previous)
+    metal = [component for (host, ctype) in sorted(_placements(config)) if host == entry.name
+             and config.skeleton.is_metal(ctype) for component in config.skeleton.containers[ctype].get("contains") or ()]
     hv.update({
         "ansible_host": entry.ip,
         "container_address": entry.address,
         "management_address": entry.address,
         "container_name": entry.name,
-        "container_networks": _host_networks(config, entry),
+        "container_networks": _host_networks(config, entry, tree),
         "container_tech": CONTAINER_TECH,
         "is_metal": True,
         "physical_host": entry.name,
+        "physical_host_addr": entry.ip,
         "physical_host_group": entry.group,
+        "component": metal[0] if metal else None,  # OSA's: a component it carries on metal
         "properties": {**(previous.get("properties") or {}), "is_metal": True},
     })
     hv.update(entry.host_vars)
     return hv
 
 
-def host_network_address(config: Config, entry: HostEntry, network: ProviderNetwork) -> str | None:
-    """The host's address on a provider network.
+def host_networks(config: Config, host: str, tree: dict[str, dict[str, set]] | None = None) -> list[ProviderNetwork]:
+    """The provider networks host ``host`` carries: the management network, and every network
+    bound (group_binds, reference_group) to the host itself or to a container it will carry."""
+    if tree is None:
+        placements = _placements(config)
+        tree = _groups(config, placements, _slots(placements, config))
+    here = {host} | {slot for slot in group_members(tree, f"{host}_host_containers")}
+    physical = {member: member.split("/")[0] for member in here}
+    return [network for network in config.provider_networks
+            if network.is_management or here & network_members(tree, network, physical)]
+
+
+def network_members(groups: dict[str, dict[str, set]], network: ProviderNetwork,
+                    physical: Mapping[str, str]) -> set[str]:
+    """The members of a network's group_binds (``physical``: member -> its host), less those
+    whose host is outside its reference_group (OSA's filter)."""
+    members = set().union(*[group_members(groups, group) for group in network.group_binds]) \
+        if network.group_binds else set()
+    if network.reference_group:
+        allowed = group_members(groups, network.reference_group)
+        members = {member for member in members if physical.get(member, member) in allowed}
+    return members
+
+
+def host_network_address(config: Config, entry: HostEntry, network: ProviderNetwork,
+                         tree: dict[str, dict[str, set]] | None = None) -> str | None:
+    """The host's address on a provider network it carries (host_networks), or None.
 
     On the management network it is the host's management address; on the others, the address
     at the same offset (172.29.236.100 -> 172.29.240.100), as openstack-ansible's AIO does.
     """
-    if not network.ip_from_q:
+    if not network.ip_from_q or network not in host_networks(config, entry.name, tree):
         return None
     cidr = config.cidr_networks[network.ip_from_q]
     address = netaddr.IPAddress(entry.address)
@@ -173,11 +258,11 @@ def host_network_address(config: Config, entry: HostEntry, network: ProviderNetw
     return str(candidate) if candidate in cidr else None
 
 
-def _host_networks(config: Config, entry: HostEntry) -> dict:
+def _host_networks(config: Config, entry: HostEntry, tree: dict[str, dict[str, set]]) -> dict:
     networks = {}
-    for network in config.provider_networks:
+    for network in host_networks(config, entry.name, tree):
         item: dict[str, Any] = {"bridge": network.bridge, "type": network.net_type}
-        address = host_network_address(config, entry, network)
+        address = host_network_address(config, entry, network, tree)
         if address:
             item["address"] = address
             item["netmask"] = str(config.cidr_networks[network.ip_from_q].netmask)
@@ -185,7 +270,7 @@ def _host_networks(config: Config, entry: HostEntry) -> dict:
     return networks
 
 
-def _container_vars(config: Config, name: str, previous: dict) -> dict:
+def _container_vars(config: Config, name: str, previous: dict, hostvars: dict[str, dict]) -> dict:
     ctype = previous["container_type"]
     entry = config.skeleton.containers.get(ctype, {})
     components = list(entry.get("contains") or [])
@@ -194,6 +279,7 @@ def _container_vars(config: Config, name: str, previous: dict) -> dict:
         "container_name": name,
         "container_type": ctype,
         "container_tech": CONTAINER_TECH,
+        "physical_host_addr": hostvars.get(previous["physical_host"], {}).get("ansible_host"),
         "component": components[0] if components else None,
         "components": components,
         "properties": {**(previous.get("properties") or {}), **(entry.get("properties") or {})},
@@ -214,30 +300,47 @@ def _groups(config: Config, placements: dict[tuple[str, str], Placement],
     for section in (skeleton.components, skeleton.containers, skeleton.physical):
         for name, entry in section.items():
             groups[name]  # every skeleton name is a group, even an empty one
-            if section is not skeleton.containers:
-                for parent in entry.get("belongs_to") or []:
-                    groups[parent]["children"].add(name)
+            for parent in entry.get("belongs_to") or []:
+                groups[parent]["children"].add(name)
+    listed: dict[str, set[str]] = defaultdict(set)  # host -> its host groups, as OSA spells them
     for host in config.host_entries:
         groups[host.group]["hosts"].add(host.name)
+        listed[host.name].add(host.group.replace("-", "_"))
+
+    def all_groups(host: str, ctype: str) -> list[str]:
+        """OSA's <x>_all groups of a type on a host: one per <x>_containers it belongs to whose
+        <x>_hosts lists the host."""
+        return [all_group(group) for group in skeleton.containers.get(ctype, {}).get("belongs_to") or []
+                if _hosts_group(group) in listed[host]]
+
+    # A host is in the <x>_all groups of the types its host groups give it, and (on metal) in
+    # their components' groups; never in a <type>_container group (OSA's container playbooks act on those).
     for (host, ctype), placement in placements.items():
-        if skeleton.is_metal(ctype) and placement.count > 0:
-            groups[ctype]["hosts"].add(host)
-            for component in skeleton.containers[ctype].get("contains") or []:
-                groups[component]["hosts"].add(host)
+        entry = skeleton.containers[ctype]
+        on_metal = list(entry.get("contains") or []) if skeleton.is_metal(ctype) and placement.count > 0 else []
+        for group in [*on_metal, *all_groups(host, ctype)]:
+            groups[group]["hosts"].add(host)
     for name, hv in hostvars.items():
         ctype = hv.get("container_type")
         if not ctype:
             continue
         host = hv["physical_host"]
-        groups[ctype]["hosts"].add(name)
-        groups[f"{host}-host_containers"]["hosts"].add(name)
-        groups["lxc_hosts"]["hosts"].add(host)
         entry = skeleton.containers.get(ctype, {})
-        for component in entry.get("contains") or []:
-            groups[component]["hosts"].add(name)
-        for containers_group in entry.get("belongs_to") or []:
-            groups[containers_group]["hosts"].add(name)
+        for group in [ctype, f"{host}_host_containers", *(entry.get("contains") or []), *all_groups(host, ctype)]:
+            groups[group]["hosts"].add(name)
+        groups["lxc_hosts"]["hosts"].add(host)
     return groups
+
+
+def _hosts_group(containers_group: str) -> str:
+    """shared-infra_containers -> shared_infra_hosts (OSA spells host groups with '_')."""
+    return re.sub(r"_containers$", "_hosts", containers_group).replace("-", "_")
+
+
+def all_group(containers_group: str) -> str:
+    """OSA's ``<physical>_all`` group of a ``<physical>_containers`` group (shared-infra_containers
+    -> shared_infra_all): every container, and every metal host, of the types that belong to it."""
+    return re.sub(r"_[^_]*$", "_all", containers_group).replace("-", "_")
 
 
 def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars: dict[str, dict]) -> None:
@@ -245,9 +348,9 @@ def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars
     containers = {name: hv for name, hv in hostvars.items() if hv.get("container_type")}
     order = sorted(containers, key=lambda n: (containers[n]["physical_host"], containers[n]["container_type"], n))
     wanted: dict[str, list[ProviderNetwork]] = defaultdict(list)
+    physical = {name: hv["physical_host"] for name, hv in containers.items()}
     for network in config.provider_networks:
-        members = set().union(*[group_members(groups, group) for group in network.group_binds]) \
-            if network.group_binds else set()
+        members = network_members(groups, network, physical)
         for name in order:
             if name in members:
                 wanted[name].append(network)
@@ -272,6 +375,8 @@ def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars
                                     "type": network.net_type}
             if network.mtu:
                 item["mtu"] = network.mtu
+            if network.gateway:
+                item["gateway"] = network.gateway
             if network.addresses_containers:
                 item["address"] = keep.get((name, key)) or pools[network.ip_from_q].allocate()
                 item["netmask"] = str(config.cidr_networks[network.ip_from_q].netmask)
@@ -279,6 +384,11 @@ def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars
             networks[key] = item
         hv = hostvars[name]
         hv["container_networks"] = networks
+        gateway = next((item["gateway"] for item in networks.values() if item.get("gateway")), None)
+        if gateway:
+            hv["gateway"] = gateway  # OSA's: the container's default route
+        else:
+            hv.pop("gateway", None)
         management = networks.get(config.management.address_key, {}).get("address")
         if not management:
             raise InventoryError(f"container {name} is not on the management network",
@@ -291,7 +401,7 @@ def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars
 def _pools(config: Config, hostvars: dict[str, dict]) -> dict[str, Pool]:
     """One pool per cidr network, minus used_ips, VIPs and every host's addresses."""
     reserved = netaddr.IPSet(config.used_ips)
-    reserved.update([config.internal_vip, config.external_vip])
+    reserved.update([*config.literal_vips(), *config.gateways])
     for hv in hostvars.values():
         if hv.get("container_type"):
             continue
@@ -335,6 +445,7 @@ def _new_mac(name: str, network: ProviderNetwork, macs: set[str]) -> str:
 
 def _all_vars(config: Config) -> dict:
     overrides = dict(config.user_config.get("global_overrides") or {})
-    overrides["internal_lb_vip_address"] = config.internal_vip
-    overrides["external_lb_vip_address"] = config.external_vip
+    overrides["internal_lb_vip_address"] = config.vips["internal"]
+    overrides["external_lb_vip_address"] = config.vips["external"]
+    overrides["container_cidr"] = str(config.management_cidr)  # OSA's generator writes it too
     return overrides

@@ -58,8 +58,9 @@ def test_each_container_has_fixed_mac_on_its_management_interface(load):
     assert len(set(macs)) == len(macs)
 
 
-def test_host_gets_an_address_on_every_bridge(load):
-    inv, _ = build_inventory(load(), None)
+def test_host_gets_an_address_on_the_bridges_it_carries(load, config_dir):
+    # With compute, the host carries every network (its compute container is bound to them all).
+    inv, _ = build_inventory(load_config(config_dir, host_address=HOST_ADDRESS, profile="compute"), None)
     nets = inv["_meta"]["hostvars"]["aio1"]["container_networks"]
     assert {k: (v["bridge"], v["address"]) for k, v in nets.items()} == {
         "management_address": ("br-mgmt", "172.29.236.100"),
@@ -67,6 +68,10 @@ def test_host_gets_an_address_on_every_bridge(load):
         "storage_address": ("br-storage", "172.29.244.100"),
         "public_address": ("br-vlan", "172.29.248.100"),
     }
+    # Without it, no container and not the host is bound to the tunnel or public network: the
+    # host gets no address there (OSA gives a host only the networks bound to it).
+    minimal = build_inventory(load_config(config_dir, host_address=HOST_ADDRESS, profile="minimal"), None)[0]
+    assert not {"tunnel_address", "public_address"} & set(minimal["_meta"]["hostvars"]["aio1"]["container_networks"])
 
 
 def test_a_flat_network_gives_containers_an_interface_but_no_address(config_dir):
@@ -130,7 +135,7 @@ def test_remove_container_accepts_osa_older_name(load):
     old_form = name.replace("-keystone-container-", "_keystone_container-").replace("aio1-", "aio1_")
     smaller = remove_container(inv, old_form.replace("aio1-", "aio1_"))
     assert name not in smaller["_meta"]["hostvars"]
-    assert name not in smaller["keystone"]["hosts"] and name not in smaller["aio1-host_containers"]["hosts"]
+    assert name not in smaller["keystone"]["hosts"] and name not in smaller["aio1_host_containers"]["hosts"]
     assert name in inv["_meta"]["hostvars"]  # the input is not modified
     with pytest.raises(UnknownTarget):
         remove_container(inv, "aio1-keystone-container-00000000")

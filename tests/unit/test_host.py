@@ -5,11 +5,14 @@ import pytest
 from osa_aio.errors import HostError
 from osa_aio.host import (AddressPresent, BridgePresent, bridge_mac, IptablesRule, SysctlValue, local_host, nat_rules,
                           network_plan, primary_address)
+from osa_aio.config import load_config
+from osa_aio.inventory.generate import build_inventory
+from tests.conftest import HOST_ADDRESS
 from tests.fakes import FakeRunner
 
 
-def test_network_plan_puts_host_address_on_every_bridge_and_the_vip_on_br_mgmt(load):
-    config = load()
+def test_network_plan_puts_host_address_on_every_bridge_and_the_vip_on_br_mgmt(config_dir):
+    config = load_config(config_dir, host_address=HOST_ADDRESS, profile="compute")
     plans = {p.bridge: p.addresses for p in network_plan(config, config.hosts()["aio1"])}
     assert plans == {
         "br-mgmt": (("172.29.236.100", 22), ("172.29.236.101", 32)),
@@ -17,6 +20,15 @@ def test_network_plan_puts_host_address_on_every_bridge_and_the_vip_on_br_mgmt(l
         "br-storage": (("172.29.244.100", 22),),
         "br-vlan": (("172.29.248.100", 22),),
     }
+    # Without compute nothing on the host is bound to the tunnel or public network: their bridges
+    # are still made, with no address of the host's (the inventory says the same).
+    minimal = load_config(config_dir, host_address=HOST_ADDRESS, profile="minimal")
+    plans = {p.bridge: p.addresses for p in network_plan(minimal, minimal.hosts()["aio1"])}
+    assert set(plans) == {"br-mgmt", "br-vxlan", "br-storage", "br-vlan"}
+    assert plans["br-vxlan"] == plans["br-vlan"] == ()
+    inventory = build_inventory(minimal, None)[0]
+    assert {net["address"] for net in inventory["_meta"]["hostvars"]["aio1"]["container_networks"].values()} == \
+        {address for plan in plans.values() for address, prefix in plan if prefix != 32}
 
 
 def test_nat_is_limited_to_the_container_networks(load):
