@@ -116,6 +116,7 @@ def bootstrap(config_dir: Path, engine: Engine, rebuild_image: bool = False, pro
         if profile is None and profiles.GROW_DEFAULT:
             profile = _grown_default(config_dir, source, address, engine)
         config: Config = load_config(source, host_address=address, profile=profile)
+        config.check_vips()
         inventory, _ = build_inventory(config, load_inventory(config_dir) if config_dir.is_dir() else None)
         if profile:
             _check_profile_fits_inventory(config, inventory)

@@ -44,7 +44,8 @@ NETWORK_KEYS = {"container_bridge", "container_bridge_type", "container_interfac
                 "container_mtu", "ip_from_q", "address_prefix", "is_management_address", "is_container_address",
                 "group_binds", "reference_group", "type", "gateway", "static_routes"}
 NEUTRON_NETWORK_KEYS = {"net_name", "range", "host_bind_override", "sriov_host_interfaces", "network_interface"}
-HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# A host's name. OSA's examples have underscores in some (ironic_infra1); container names spell them as '-'.
+HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")  # a DNS name
 AUTO = "auto"  # external_lb_vip_address: the host's own address
@@ -151,6 +152,11 @@ class Config:
             self._resolved[value] = resolve_address(value, self.source("global_overrides"),
                                                     f"global_overrides.{which}_lb_vip_address")
         return self._resolved[value]
+
+    def check_vips(self) -> None:
+        """Look the VIPs up now: a host name that does not resolve stops a command before it changes anything."""
+        for which in self.vips:
+            self.vip_address(which)
 
     def literal_vips(self) -> list[str]:
         """The VIPs given as addresses (a host name's address is not known without a lookup)."""
@@ -467,7 +473,7 @@ def _parse_host_groups(uc: dict, skeleton: Skeleton, where) -> tuple[HostEntry, 
             key = f"{group}.{name}"
             if not HOSTNAME.match(str(name)):
                 raise ConfigError(f"{name!r} is not a valid host name", file=file, key=key,
-                                  hint="use letters, digits and '-' (container names start with it)")
+                                  hint="use letters, digits, '-' and '_' (container names start with it)")
             if not isinstance(options, dict):
                 raise ConfigError("must be a mapping with at least ip", file=file, key=key)
             _refuse_unsupported(options, file, key)
@@ -501,8 +507,14 @@ def _check_host_addresses(entries: tuple[HostEntry, ...], where) -> None:
     """One host, one address; one address, one host."""
     by_name: dict[str, HostEntry] = {}
     by_address: dict[str, HostEntry] = {}
+    spelled: dict[str, HostEntry] = {}
     for entry in entries:
         key = f"{entry.group}.{entry.name}.ip"
+        other = spelled.setdefault(entry.name.lower().replace("_", "-"), entry)
+        if other.name != entry.name:
+            raise ConfigError(f"host {entry.name} and host {other.name} would give their containers the same names",
+                              file=where(entry.group), key=f"{entry.group}.{entry.name}",
+                              hint="rename one ('_' and '-' are the same in a container name)")
         first = by_name.setdefault(entry.name, entry)
         if (first.ip, first.address) != (entry.ip, entry.address):
             raise ConfigError(f"host {entry.name} has {entry.ip} here but {first.ip} under {first.group}",

@@ -92,15 +92,20 @@ def _declared(container_type: str) -> dict:
 
 
 def container_spec(inventory: dict, name: str, dev_mounts: tuple[tuple[str, str], ...] = ()) -> ContainerSpec:
-    """The spec of container ``name``; its default route is the host's management address."""
+    """The spec of container ``name``; its default route is the host's management address, or a
+    provider network's ``gateway`` when one of its networks has one (OSA's)."""
     hostvars = inventory["_meta"]["hostvars"]
     hv = hostvars[name]
     host_networks = hostvars.get(hv["physical_host"], {}).get("container_networks", {})
+    chosen = hv.get("gateway")
     networks = []
     for key, net in sorted(hv.get("container_networks", {}).items(), key=lambda kv: kv[1]["interface"]):
         is_management = net.get("address") == hv.get("management_address")
         prefix = netaddr.IPAddress(net["netmask"]).netmask_bits() if net.get("netmask") else None
-        gateway = host_networks.get(key, {}).get("address") if is_management else None
+        if chosen:
+            gateway = chosen if net.get("gateway") == chosen else None
+        else:
+            gateway = host_networks.get(key, {}).get("address") if is_management else None
         networks.append(NetworkSpec(interface=net["interface"], bridge=net["bridge"], mac=net["mac"],
                                     address=net.get("address"), prefixlen=prefix, gateway=gateway,
                                     mtu=net.get("mtu")))

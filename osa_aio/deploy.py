@@ -55,6 +55,7 @@ def deploy(config_dir: Path, engine: Engine, limit: str | None = None, services:
                              f"`osa-aio dev {checkout.service} --off` undoes it)", markup=False, soft_wrap=True)
     with engine.phase("inventory"):
         config = load_config(config_dir, host_address=primary_address(runner))
+        config.check_vips()
         found = update(config, config_dir, save=False)
         inventory = found.inventory
         for warning in found.warnings:
