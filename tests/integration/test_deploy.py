@@ -126,6 +126,36 @@ def test_check_mode_changes_nothing_and_says_so(aio):
     assert re.search(r"^ok=\d+ changed=0 failed=0  \(check mode", aio.osa("run", "--check").stdout, re.M)
 
 
+def osa_layout(inventory: dict) -> dict:
+    """The inventory as OSA's generator writes it: no container_type, MACs or components (the
+    containers are known by their <type>_container group)."""
+    result = {name: group for name, group in inventory.items() if name == "all" or name.endswith("_container")}
+    hostvars = {}
+    for name, hv in inventory["_meta"]["hostvars"].items():
+        hv = {key: value for key, value in hv.items() if key not in ("container_type", "components")}
+        hv["container_networks"] = {key: {k: v for k, v in net.items() if k != "mac"}
+                                    for key, net in hv["container_networks"].items()}
+        hostvars[name] = hv
+    result["_meta"] = {"hostvars": hostvars}
+    return result
+
+
+def test_an_osa_inventory_of_this_deployment_is_adopted_in_place(aio):
+    """Handed this deployment's inventory in OSA's layout, osa-aio finds every container where it
+    is (a check-mode run changes nothing) and writes back the same inventory."""
+    path = aio.config_dir / "openstack_inventory.json"
+    original = path.read_text()
+    path.write_text(json.dumps(osa_layout(json.loads(original)), indent=4))
+    try:
+        check = aio.osa("run", "--check")
+        assert re.search(r"^ok=\d+ changed=0 failed=0  \(check mode", check.stdout, re.M), check.stdout[-2000:]
+        adopted = aio.osa("inventory")
+        assert "warning" not in adopted.stderr, adopted.stderr
+        assert path.read_text() == original
+    finally:
+        path.write_text(original)
+
+
 def test_first_run_reported_its_work(aio):
     assert re.search(r"^ok=\d+ changed=[1-9]\d* failed=0$", aio.bootstrap.stdout, re.M)
     assert re.search(r"^ok=\d+ changed=[1-9]\d* failed=0$", aio.run.stdout, re.M), aio.run.stdout

@@ -108,6 +108,29 @@ CASES = {
     "bad vip": (uc_edit(set_key("global_overrides", "internal_lb_vip_address", value="172.29.236")),
                 [UC, "global_overrides.internal_lb_vip_address", "not an IP address"]),
     "secrets not a mapping": (text_edit("user_secrets.yml", "- a\n- b\n"), ["user_secrets.yml", "mapping"]),
+    # OSA's keys osa-aio does not support yet: refused by name, never dropped silently.
+    "no_containers everywhere": (uc_edit(set_key("global_overrides", "no_containers", value=True)),
+                                 [UC, "global_overrides.no_containers", "not supported by osa-aio yet"]),
+    "no_containers on a host": (uc_edit(set_key("identity_hosts", "aio1", "no_containers", value=True)),
+                                [UC, "identity_hosts.aio1.no_containers", "not supported by osa-aio yet"]),
+    "static_routes": (uc_edit(management_network(lambda n: n.update(
+        static_routes=[{"cidr": "10.176.0.0/12", "gateway": "172.29.236.1"}]))),
+        [UC, "provider_networks[0].network.static_routes", "not supported by osa-aio yet"]),
+    "openvswitch bridge": (uc_edit(management_network(lambda n: n.update(container_bridge_type="openvswitch"))),
+                           [UC, "provider_networks[0].network.container_bridge_type", "not supported yet"]),
+    "unknown network key": (uc_edit(management_network(lambda n: n.update(ip_from_queue="management"))),
+                            [UC, "provider_networks[0].network", "unknown key 'ip_from_queue'"]),
+    "gateway outside its network": (uc_edit(management_network(lambda n: n.update(gateway="172.29.240.1"))),
+                                    [UC, "provider_networks[0].network.gateway", "outside cidr_networks.management"]),
+    "gateway not an address": (uc_edit(management_network(lambda n: n.update(gateway="router"))),
+                               [UC, "provider_networks[0].network.gateway", "not an IP address"]),
+    "address_prefix not a name": (uc_edit(management_network(lambda n: n.update(address_prefix="my net"))),
+                                  [UC, "provider_networks[0].network.address_prefix", "variable name"]),
+    "vip name with a bad label": (uc_edit(set_key("global_overrides", "internal_lb_vip_address", value="-vip.example")),
+                                  [UC, "global_overrides.internal_lb_vip_address", "not an IP address"]),
+    "two spellings of one host": (uc_edit(lambda d: d["identity_hosts"].update(aio_1={"ip": "172.29.236.99"},
+                                                                                **{"aio-1": {"ip": "172.29.236.98"}})),
+                                  [UC, "identity_hosts.aio-1", "same names"]),
 }
 
 
