@@ -109,6 +109,10 @@ def _saved_containers(config: Config, previous: dict, prev_hostvars: dict[str, d
             warnings.append(f"{what} {name} is in the saved inventory but neither a host of the config nor a "
                             f"container osa-aio can place (no container type in its groups or name); dropped")
             continue
+        if ctype not in types:
+            warnings.append(f"container {name} is in the saved inventory but its type {ctype} is not in env.d; dropped "
+                            f"(the saved inventory is in backups/; define {ctype} in env.d to keep it)")
+            continue
         containers[name] = {**hv, "container_type": ctype, "physical_host": host}
     return containers, warnings
 
