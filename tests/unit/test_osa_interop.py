@@ -132,8 +132,14 @@ def test_a_saved_entry_that_cannot_be_placed_is_dropped_with_a_warning(load):
     inventory["_meta"]["hostvars"]["mystery-box"] = {"ansible_host": "172.29.236.77", "container_networks": {}}
     inventory["_meta"]["hostvars"]["oldhost"] = {"ansible_host": "172.29.236.78", "is_metal": True,
                                                  "properties": {"is_metal": True}}
+    other = "aio1-adjutant-container-0badcafe"  # a service osa-aio's env.d does not define
+    inventory["_meta"]["hostvars"][other] = {"ansible_host": "172.29.236.79", "physical_host": "aio1",
+                                             "container_networks": {}}
+    inventory["adjutant_container"] = {"hosts": [other]}
     again, warnings = build_inventory(config, inventory)
     assert "mystery-box" not in again["_meta"]["hostvars"] and "oldhost" not in again["_meta"]["hostvars"]
+    assert other not in again["_meta"]["hostvars"] and "adjutant_container" not in config.skeleton.containers
+    assert any(f"container {other}" in w and "not in env.d; dropped" in w for w in warnings), warnings
     assert any("entry mystery-box" in w and "dropped" in w for w in warnings), warnings
     assert any("host oldhost" in w and "dropped" in w for w in warnings), warnings
 
