@@ -114,3 +114,25 @@ def test_an_empty_secret_stops_run_before_any_change(aio):
         assert host_state(aio) == before
     finally:
         secrets.write_text(original)
+
+
+@pytest.mark.parametrize("command", ["bootstrap", "run"])
+def test_a_vip_name_that_does_not_resolve_stops_before_any_change(aio, command):
+    """OSA's configs name their VIPs; one that does not resolve is one line naming the key (a name
+    under .invalid is never looked up: no traffic leaves the machine)."""
+    conf_d = aio.config_dir / "conf.d"
+    conf_d.mkdir(exist_ok=True)
+    extra = conf_d / "zz-vip.yml"
+    extra.write_text("global_overrides:\n  external_lb_vip_address: openstack.osa-aio.invalid\n")
+    try:
+        before = host_state(aio)
+        inventory = (aio.config_dir / "openstack_inventory.json").read_text()
+        result = aio.osa(command, check=False)
+        assert result.returncode == 2, result.stdout[-2000:]
+        assert result.stderr.strip().splitlines() == [
+            f"error: {extra}: global_overrides.external_lb_vip_address: 'openstack.osa-aio.invalid' does not "
+            "resolve (a reserved name); add it to /etc/hosts or DNS, or write the address"], result.stderr
+        assert host_state(aio) == before
+        assert (aio.config_dir / "openstack_inventory.json").read_text() == inventory
+    finally:
+        extra.unlink()
