@@ -104,9 +104,11 @@ def _saved_containers(config: Config, previous: dict, prev_hostvars: dict[str, d
         host = hv.get("physical_host")
         if not ctype and not metal:
             ctype, host = _type_from_name(name, host, types)
-        if not ctype or not host or host == name:
-            what = "host" if metal or host == name else "entry"
-            warnings.append(f"{what} {name} is in the saved inventory but neither a host of the config nor a "
+        if metal or host == name:
+            warnings.append(f"host {name} is in the saved inventory but not in the config; dropped")
+            continue
+        if not ctype or not host:
+            warnings.append(f"entry {name} is in the saved inventory but neither a host of the config nor a "
                             f"container osa-aio can place (no container type in its groups or name); dropped")
             continue
         if ctype not in types:
@@ -384,6 +386,8 @@ def _assign_networks(config: Config, groups: dict[str, dict[str, set]], hostvars
             if network.addresses_containers:
                 item["address"] = keep.get((name, key)) or pools[network.ip_from_q].allocate()
                 item["netmask"] = str(config.cidr_networks[network.ip_from_q].netmask)
+            else:
+                item["address"] = None  # said, not left out: OSA's generator reads every entry's address
             item["mac"] = previous[name].get(key, {}).get("mac") or _new_mac(name, network, macs)
             networks[key] = item
         hv = hostvars[name]

@@ -22,7 +22,7 @@ def test_every_container_runs_with_the_inventory_addresses(aio):
     for name, address in expected.items():
         assert rows[name]["state"] == "RUNNING", name
         # The management address, and one on each other network its type is bound to (glance: storage).
-        wanted = {net["address"] for net in hostvars[name]["container_networks"].values() if "address" in net}
+        wanted = {net["address"] for net in hostvars[name]["container_networks"].values() if net.get("address")}
         assert address in wanted and set(rows[name]["addresses"]) == wanted, name
         assert rows[name]["autostart"] is True
 

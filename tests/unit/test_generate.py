@@ -81,7 +81,7 @@ def test_a_flat_network_gives_containers_an_interface_but_no_address(config_dir)
     assert computes
     for name in computes:
         public = hostvars[name]["container_networks"]["public_address"]
-        assert public["bridge"] == "br-vlan" and public["interface"] == "eth12" and "address" not in public
+        assert public["bridge"] == "br-vlan" and public["interface"] == "eth12" and public["address"] is None
         assert hostvars[name]["container_networks"]["tunnel_address"]["address"].startswith("172.29.240.")
     others = [hv for hv in hostvars.values() if hv.get("container_type") not in (None, "nova_compute_container")]
     assert not any("public_address" in hv.get("container_networks", {}) for hv in others)

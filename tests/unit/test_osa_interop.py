@@ -55,7 +55,7 @@ def osa_layout(config, inventory: dict) -> dict:
         networks = {}
         for key, net in hv["container_networks"].items():
             item = {k: v for k, v in net.items() if k != "mac"}
-            if "address" in item:
+            if item.get("address"):
                 cidr = netaddr.IPNetwork(f"{item['address']}/{item['netmask']}").cidr
                 top = tops.get(key, cidr.last - 1)
                 while netaddr.IPAddress(top) in reserved:
