@@ -260,6 +260,7 @@ def _validate(config_dir: Path, uc: dict, sources: dict[str, str], user_variable
                           key="global_overrides",
                           hint="add global_overrides with internal_lb_vip_address and provider_networks")
     providers = _parse_provider_networks(overrides, cidrs, where)
+    _check_reference_groups(providers, skeleton, where("global_overrides"))
     internal_vip = _parse_vip(overrides.get("internal_lb_vip_address"),
                               where("global_overrides"), "global_overrides.internal_lb_vip_address")
     external = overrides.get("external_lb_vip_address", AUTO)
@@ -384,7 +385,8 @@ def _parse_provider_networks(overrides: dict, cidrs: Mapping[str, netaddr.IPNetw
             gateway = _parse_address(gateway, file, f"{key}.gateway")
             if queue and netaddr.IPAddress(gateway) not in cidrs[queue]:
                 raise ConfigError(f"{gateway} is outside cidr_networks.{queue} ({cidrs[queue]})", file=file,
-                                  key=f"{key}.gateway", hint="a gateway is reached on this network: use one of its addresses")
+                                  key=f"{key}.gateway",
+                                  hint="a gateway is reached on this network: use one of its addresses")
         reference = net.get("reference_group")
         if reference is not None and not isinstance(reference, str):
             raise ConfigError("must be a group name", file=file, key=f"{key}.reference_group")
@@ -403,6 +405,19 @@ def _parse_provider_networks(overrides: dict, cidrs: Mapping[str, netaddr.IPNetw
                           key="global_overrides.provider_networks",
                           hint="set is_management_address: true on the br-mgmt network")
     return tuple(networks)
+
+
+def _check_reference_groups(networks: tuple[ProviderNetwork, ...], skeleton: Skeleton, file: str) -> None:
+    """A reference_group must be a group env.d makes (else no host would ever be in it)."""
+    known = {name for section in (skeleton.components, skeleton.containers, skeleton.physical) for name in section}
+    known |= {parent for section in (skeleton.components, skeleton.containers, skeleton.physical)
+              for entry in section.values() for parent in entry.get("belongs_to") or []}
+    for network in networks:
+        if network.reference_group and network.reference_group not in known:
+            raise ConfigError(f"reference_group names {network.reference_group!r}, a group env.d does not define",
+                              file=file,
+                              key=f"global_overrides.provider_networks[{network.index}].network.reference_group",
+                              hint="name a group of env.d (a *_hosts group, say)")
 
 
 def is_address(value: str) -> bool:

@@ -201,8 +201,9 @@ def _unasked_containers(placements: dict[tuple[str, str], Placement],
 
 def _host_vars(config: Config, entry: HostEntry, previous: dict, tree: dict[str, dict[str, set]]) -> dict:
     hv = dict(previous)
+    skeleton = config.skeleton
     metal = [component for (host, ctype) in sorted(_placements(config)) if host == entry.name
-             and config.skeleton.is_metal(ctype) for component in config.skeleton.containers[ctype].get("contains") or ()]
+             and skeleton.is_metal(ctype) for component in skeleton.containers[ctype].get("contains") or ()]
     hv.update({
         "ansible_host": entry.ip,
         "container_address": entry.address,

@@ -245,6 +245,6 @@ def test_anchor_keys_address_prefix_gateway_and_reference_group(load, config_dir
     # A reference group the host is not in takes the network away from its containers and itself.
     edit_yaml(user_config(config_dir), lambda d: next(
         n["network"] for n in d["global_overrides"]["provider_networks"]
-        if n["network"]["container_bridge"] == "br-storage").update(reference_group="storage_hosts"))
+        if n["network"]["container_bridge"] == "br-storage").update(reference_group="haproxy_hosts"))
     narrowed, _ = build_inventory(load_config(config_dir, host_address=HOST_ADDRESS, profile="compute"), None)
     assert not any("store_address" in hv["container_networks"] for hv in narrowed["_meta"]["hostvars"].values())

@@ -124,6 +124,8 @@ CASES = {
                                     [UC, "provider_networks[0].network.gateway", "outside cidr_networks.management"]),
     "gateway not an address": (uc_edit(management_network(lambda n: n.update(gateway="router"))),
                                [UC, "provider_networks[0].network.gateway", "not an IP address"]),
+    "reference_group unknown": (uc_edit(management_network(lambda n: n.update(reference_group="az9_hosts"))),
+                                [UC, "provider_networks[0].network.reference_group", "'az9_hosts'"]),
     "address_prefix not a name": (uc_edit(management_network(lambda n: n.update(address_prefix="my net"))),
                                   [UC, "provider_networks[0].network.address_prefix", "variable name"]),
     "vip name with a bad label": (uc_edit(set_key("global_overrides", "internal_lb_vip_address", value="-vip.example")),
