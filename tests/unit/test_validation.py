@@ -36,6 +36,12 @@ def management_network(change):
     return lambda d: change(d["global_overrides"]["provider_networks"][0]["network"])
 
 
+def network_option(**values):
+    """An edit setting keys of the management provider network."""
+    return lambda config_dir: edit_yaml(user_config(config_dir),
+                                        management_network(lambda network: network.update(**values)))
+
+
 def text_edit(name, text):
     def apply(config_dir: Path):
         path = config_dir / name
@@ -116,17 +122,17 @@ CASES = {
     "static_routes": (uc_edit(management_network(lambda n: n.update(
         static_routes=[{"cidr": "10.176.0.0/12", "gateway": "172.29.236.1"}]))),
         [UC, "provider_networks[0].network.static_routes", "not supported by osa-aio yet"]),
-    "openvswitch bridge": (uc_edit(management_network(lambda n: n.update(container_bridge_type="openvswitch"))),
+    "openvswitch bridge": (network_option(container_bridge_type="openvswitch"),
                            [UC, "provider_networks[0].network.container_bridge_type", "not supported yet"]),
-    "unknown network key": (uc_edit(management_network(lambda n: n.update(ip_from_queue="management"))),
+    "unknown network key": (network_option(ip_from_queue="management"),
                             [UC, "provider_networks[0].network", "unknown key 'ip_from_queue'"]),
-    "gateway outside its network": (uc_edit(management_network(lambda n: n.update(gateway="172.29.240.1"))),
+    "gateway outside its network": (network_option(gateway="172.29.240.1"),
                                     [UC, "provider_networks[0].network.gateway", "outside cidr_networks.management"]),
-    "gateway not an address": (uc_edit(management_network(lambda n: n.update(gateway="router"))),
+    "gateway not an address": (network_option(gateway="router"),
                                [UC, "provider_networks[0].network.gateway", "not an IP address"]),
-    "reference_group unknown": (uc_edit(management_network(lambda n: n.update(reference_group="az9_hosts"))),
+    "reference_group unknown": (network_option(reference_group="az9_hosts"),
                                 [UC, "provider_networks[0].network.reference_group", "'az9_hosts'"]),
-    "address_prefix not a name": (uc_edit(management_network(lambda n: n.update(address_prefix="my net"))),
+    "address_prefix not a name": (network_option(address_prefix="my net"),
                                   [UC, "provider_networks[0].network.address_prefix", "variable name"]),
     "vip name with a bad label": (uc_edit(set_key("global_overrides", "internal_lb_vip_address", value="-vip.example")),
                                   [UC, "global_overrides.internal_lb_vip_address", "not an IP address"]),
