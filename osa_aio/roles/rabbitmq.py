@@ -4,6 +4,7 @@ guest user removed. Service roles add their own vhost and user (see ensure_user)
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -78,8 +79,8 @@ class NodeNotWedged:
     """A node that is not running while its peers run a cluster without it holds nothing the
     cluster needs: its database is made empty so it starts at once (the cluster step then joins
     it). Seen after a run killed while nodes joined: the node waited 5 minutes for its own tables,
-    then failed. A node still starting (under WEDGED_AFTER s), or any node while no peer runs (the
-    whole cluster is starting), is left alone."""
+    then failed. A node still starting is watched until it is up or WEDGED_AFTER s old; any node
+    while no peer runs (the whole cluster is starting) is left alone."""
 
     node: str
     runners: dict[str, Runner]
@@ -88,18 +89,28 @@ class NodeNotWedged:
     def name(self) -> str:
         return "rabbitmq node not stuck outside its cluster"
 
-    def check(self) -> str | None:
+    def _state(self) -> tuple[str, float]:
+        """The unit's state and for how many seconds it has been in it."""
         runner = self.runners[self.node]
         shown = runner.run(["systemctl", "show", "-p", "ActiveState", "-p", "StateChangeTimestampMonotonic",
                             "rabbitmq-server"], check=False).stdout
         unit = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
-        state, changed = unit.get("ActiveState", "unknown"), unit.get("StateChangeTimestampMonotonic", "0")
+        uptime = float(runner.run(["cat", "/proc/uptime"]).stdout.split()[0])
+        return unit.get("ActiveState", "unknown"), uptime - int(unit.get("StateChangeTimestampMonotonic") or 0) / 1e6
+
+    def check(self) -> str | None:
+        runner = self.runners[self.node]
+        state, seconds = self._state()
         if state == "active":
             return None
         if runner.run(["test", "-d", "/var/lib/rabbitmq/mnesia"], check=False).rc != 0:
             return None  # never started (a new container): nothing to empty, no peer to ask
-        uptime = float(runner.run(["cat", "/proc/uptime"]).stdout.split()[0])
-        if state == "activating" and uptime - int(changed or 0) / 1e6 < WEDGED_AFTER:
+        # A node still starting is watched until it is up or has started for WEDGED_AFTER s: one
+        # seen seconds after a start (the run before was killed just then) may be the stuck one.
+        while state == "activating" and seconds < WEDGED_AFTER:
+            time.sleep(min(5.0, WEDGED_AFTER - seconds))
+            state, seconds = self._state()
+        if state == "active":
             return None
         peers = [name for name in self.runners if name != self.node]
         with ThreadPoolExecutor(max_workers=len(peers) or 1) as pool:
