@@ -46,7 +46,7 @@ NETWORK_KEYS = {"container_bridge", "container_bridge_type", "container_interfac
 NEUTRON_NETWORK_KEYS = {"net_name", "range", "host_bind_override", "sriov_host_interfaces", "network_interface"}
 # A host's name. OSA's examples have underscores in some (ironic_infra1); container names spell them as '-'.
 HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
-HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+DNS_NAME = re.compile(r"^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")  # a DNS name
 AUTO = "auto"  # external_lb_vip_address: the host's own address
 
@@ -432,7 +432,7 @@ def _parse_vip(value: Any, file: str, key: str) -> str:
     """A VIP: an IP address, or a host name (OSA's examples use names) looked up when needed."""
     text = str(value).rstrip(".")
     # A name's last label is never all digits: 172.29.236 is a mistyped address, not a name.
-    if value not in (None, "") and not is_address(text) and HOST_NAME.match(text) \
+    if value not in (None, "") and not is_address(text) and DNS_NAME.match(text) \
             and not text.rsplit(".", 1)[-1].isdigit():
         return text
     return _parse_address(value, file, key)

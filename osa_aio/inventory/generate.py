@@ -53,7 +53,7 @@ def build_inventory(config: Config, previous: dict | None) -> tuple[dict, list[s
     tree = _groups(config, placements, _slots(placements, config))
     hostvars: dict[str, dict] = {}
     for name, entry in hosts.items():
-        hostvars[name] = _host_vars(config, entry, prev_hostvars.get(name, {}), tree)
+        hostvars[name] = _host_vars(config, entry, prev_hostvars.get(name, {}), placements, tree)
     for name, hv in sorted(containers.items()):
         hostvars[name] = _container_vars(config, name, hv, hostvars)
 
@@ -199,10 +199,11 @@ def _unasked_containers(placements: dict[tuple[str, str], Placement],
     return warnings
 
 
-def _host_vars(config: Config, entry: HostEntry, previous: dict, tree: dict[str, dict[str, set]]) -> dict:
+def _host_vars(config: Config, entry: HostEntry, previous: dict, placements: dict[tuple[str, str], Placement],
+               tree: dict[str, dict[str, set]]) -> dict:
     hv = dict(previous)
     skeleton = config.skeleton
-    metal = [component for (host, ctype) in sorted(_placements(config)) if host == entry.name
+    metal = [component for (host, ctype) in sorted(placements) if host == entry.name
              and skeleton.is_metal(ctype) for component in skeleton.containers[ctype].get("contains") or ()]
     hv.update({
         "ansible_host": entry.ip,
@@ -228,8 +229,8 @@ def host_networks(config: Config, host: str, tree: dict[str, dict[str, set]] | N
     if tree is None:
         placements = _placements(config)
         tree = _groups(config, placements, _slots(placements, config))
-    here = {host} | {slot for slot in group_members(tree, f"{host}_host_containers")}
-    physical = {member: member.split("/")[0] for member in here}
+    here = {host} | group_members(tree, f"{host}_host_containers")
+    physical = dict.fromkeys(here, host)  # each is the host or one of its containers
     return [network for network in config.provider_networks
             if network.is_management or here & network_members(tree, network, physical)]
 

@@ -81,10 +81,10 @@ def addresses(inventory: dict) -> dict[tuple[str, str], str]:
             if hv.get("container_type") for key, net in hv["container_networks"].items() if net.get("address")}
 
 
-def configs(tmp_path):
+def configs(tmp_path, config_dir):
     """(label, config) for the shipped config (every role) and, when the reference is here, OSA's
     AIO and example configs."""
-    found = [("shipped", load_config(_shipped(tmp_path), host_address=HOST_ADDRESS, profile="compute"))]
+    found = [("shipped", load_config(config_dir, host_address=HOST_ADDRESS, profile="compute"))]
     if REFERENCE.is_dir():
         found.append(("osa-aio", load_config(render_osa_aio(tmp_path / "osa-aio"), host_address=HOST_ADDRESS)))
         for path in osa_examples():
@@ -92,23 +92,13 @@ def configs(tmp_path):
     return found
 
 
-def _shipped(tmp_path):
-    import shutil
-
-    from osa_aio.config import project_path
-
-    target = tmp_path / "shipped"
-    shutil.copytree(project_path("user_config"), target)
-    return target
-
-
 def test_the_reference_examples_are_here_to_test():
     if REFERENCE.is_dir():
         assert osa_examples(), f"no openstack_user_config.yml*.example in {REFERENCE}"
 
 
-def test_an_osa_inventory_is_adopted_with_every_name_and_address_kept(tmp_path):
-    for label, config in configs(tmp_path):
+def test_an_osa_inventory_is_adopted_with_every_name_and_address_kept(tmp_path, config_dir):
+    for label, config in configs(tmp_path, config_dir):
         ours, _ = build_inventory(config, None)
         osa = osa_layout(config, ours)
         adopted, warnings = build_inventory(config, osa)
@@ -144,8 +134,8 @@ def test_a_saved_entry_that_cannot_be_placed_is_dropped_with_a_warning(load):
     assert any("host oldhost" in w and "dropped" in w for w in warnings), warnings
 
 
-def test_hostvars_and_groups_are_osas(tmp_path):
-    for label, config in configs(tmp_path):
+def test_hostvars_and_groups_are_osas(tmp_path, config_dir):
+    for label, config in configs(tmp_path, config_dir):
         inventory, _ = build_inventory(config, None)
         hostvars = inventory["_meta"]["hostvars"]
         skeleton = config.skeleton
